@@ -1,0 +1,1 @@
+"""adasolve benchmarks against peers: ``python -m bench <family>`` (not part of pytest)."""

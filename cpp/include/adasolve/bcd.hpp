@@ -1,0 +1,6 @@
+// adasolve::bcd: plain C++17 + Eigen core (no Python types).
+#pragma once
+
+#include "adasolve/common.hpp"
+
+namespace adasolve::bcd {}

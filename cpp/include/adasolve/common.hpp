@@ -1,0 +1,55 @@
+// Shared plain-C++ types for the adasolve cores: no Python, no pybind11.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+
+namespace adasolve {
+
+using Index = std::int64_t;
+
+template <class Scalar>
+using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class Scalar>
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
+/// Read-only view of a CSR matrix owned by someone else (NumPy, SciPy).
+///
+/// The arrays are never copied; the caller keeps them alive for the view's lifetime.
+template <class Scalar, class Idx = std::int32_t>
+struct CsrView {
+  Index n_rows = 0;
+  Index n_cols = 0;
+  const Idx* indptr = nullptr;   // n_rows + 1 entries
+  const Idx* indices = nullptr;  // indptr[n_rows] entries
+  const Scalar* data = nullptr;  // indptr[n_rows] entries
+
+  Index nnz() const { return n_rows ? static_cast<Index>(indptr[n_rows]) : 0; }
+
+  /// Eigen view with no copy, for code that wants Eigen's sparse products.
+  Eigen::Map<const Eigen::SparseMatrix<Scalar, Eigen::RowMajor, Idx>> eigen() const {
+    return {static_cast<Idx>(n_rows), static_cast<Idx>(n_cols), static_cast<Idx>(nnz()),
+            indptr, indices, data};
+  }
+};
+
+/// What an iterative kernel reports back (SciPy convention for `info`).
+struct Report {
+  Index nit = 0;          ///< iterations (sweeps, CG steps, ...) performed
+  int info = 0;           ///< 0 converged, >0 not converged, <0 breakdown
+  double resid = 0.0;     ///< final residual norm (absolute)
+};
+
+/// Throw std::invalid_argument (mapped to ValueError by the bindings) unless `cond`.
+inline void require(bool cond, const std::string& what) {
+  if (!cond) throw std::invalid_argument(what);
+}
+
+/// Number of OpenMP threads the cores will use (1 without OpenMP).
+int max_threads();
+
+}  // namespace adasolve

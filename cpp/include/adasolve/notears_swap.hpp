@@ -1,0 +1,6 @@
+// adasolve::notears_swap: plain C++17 + Eigen core (no Python types).
+#pragma once
+
+#include "adasolve/common.hpp"
+
+namespace adasolve::notears_swap {}

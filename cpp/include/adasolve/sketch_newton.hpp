@@ -1,0 +1,6 @@
+// adasolve::sketch_newton: plain C++17 + Eigen core (no Python types).
+#pragma once
+
+#include "adasolve/common.hpp"
+
+namespace adasolve::sketch_newton {}

@@ -1,0 +1,3 @@
+#include "adasolve/bcd.hpp"
+
+namespace adasolve::bcd {}

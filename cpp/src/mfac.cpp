@@ -1,0 +1,3 @@
+#include "adasolve/mfac.hpp"
+
+namespace adasolve::mfac {}

@@ -1,0 +1,3 @@
+#include "adasolve/notears_swap.hpp"
+
+namespace adasolve::notears_swap {}

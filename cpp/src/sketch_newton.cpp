@@ -1,0 +1,3 @@
+#include "adasolve/sketch_newton.hpp"
+
+namespace adasolve::sketch_newton {}

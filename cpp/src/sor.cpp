@@ -1,0 +1,3 @@
+#include "adasolve/sor.hpp"
+
+namespace adasolve::sor {}
