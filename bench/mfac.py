@@ -20,7 +20,7 @@ Memory: "mem/store" is (peak RSS - RSS before the gradients existed) / (m d 4 by
 Bandwidth: the IHVP reads the m x d store twice; "bw frac" = 2 m d 4 / t_ihvp divided by the
 copy bandwidth (read + write bytes per second of a 1 GiB NumPy copy) measured in the same run.
 
-Section "prune": a 64-64-10 MLP trained on scikit-learn's digits; accuracy after one-shot
+Section "prune": a 64-256-10 MLP trained on scikit-learn's digits; accuracy after one-shot
 pruning of all weight matrices (biases kept) by magnitude, by the diagonal Fisher (OBD-style
 ``w^2 F_ii``, no update) and by adasolve's M-FAC OBS (scores + OBS update). Plot:
 docs/mfac_pruning.png.
@@ -39,7 +39,7 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from bench._common import environment, measure_bandwidth, peak_rss_bytes, timeit, write_results
+from bench._common import environment, measure_bandwidth, timeit, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 REF_DIR = Path(os.environ.get("ADASOLVE_MFAC_REF", "/work/ref/M-FAC"))
@@ -53,12 +53,21 @@ REF_EXTRA_CASE = (10**5, 1024)  # where the static reference is timed at m = 102
 
 
 # --------------------------------------------------------------------------- workers
-def _rss_now() -> int:
+def _status(key: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def _rss_now() -> int:
+    return _status("VmRSS")
+
+
+def peak_rss_bytes() -> int:  # noqa: F811
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak over fork+exec
+    return _status("VmHWM")
 
 
 def _t(fn, repeat):
@@ -155,6 +164,9 @@ def _import_reference():
 
     optim.torch.lu = lu
     torch.lu = lu
+    # nn.parallel.parallel_apply asks for an accelerator in torch 2.x; with one CPU "device"
+    # it is a plain call of each function on its input
+    optim.nn.parallel.parallel_apply = lambda fns, inputs, *a, **k: [f(x) for f, x in zip(fns, inputs)]
     return torch, optim, prun
 
 
@@ -213,6 +225,7 @@ def run_worker(kind: str, d: int, m: int, repeat: int, timeout: float = 1800) ->
         return {"impl": kind, "d": d, "m": m, "error": f"timeout after {timeout:.0f} s"}
     if r.returncode != 0:
         msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
+        print(f"{kind} d={d} m={m} failed: {msg}", flush=True)
         return {"impl": kind, "d": d, "m": m, "error": msg}
     res = json.loads(r.stdout.strip().splitlines()[-1])
     res["wall_s"] = time.perf_counter() - t0
@@ -281,7 +294,7 @@ def section_prune(quick: bool) -> List[Dict[str, Any]]:
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     Xtr_t, ytr_t = torch.from_numpy(Xtr), torch.from_numpy(ytr)
     Xte_t = torch.from_numpy(Xte)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(60 if quick else 200):
         opt.zero_grad()
@@ -301,7 +314,8 @@ def section_prune(quick: bool) -> List[Dict[str, Any]]:
         torch.nn.functional.cross_entropy(model(Xtr_t[i:i + 1]), ytr_t[i:i + 1]).backward()
         grads[r] = torch.cat([p.grad.reshape(-1) for p in weights]).double().numpy()
     fisher_diag = (grads ** 2).mean(axis=0)
-    damp = 1e-4
+    # scale-free damping: a tenth of the mean diagonal of the empirical Fisher
+    damp = float(0.1 * fisher_diag.mean())
 
     def accuracy(wflat):
         model.load_state_dict(state0)
@@ -315,7 +329,7 @@ def section_prune(quick: bool) -> List[Dict[str, Any]]:
 
     rows = []
     base_acc = accuracy(w0)
-    for s in ([0.5, 0.8, 0.9] if quick else [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97]):
+    for s in ([0.5, 0.8, 0.9] if quick else [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98]):
         k = int(round(s * w0.size))
         mag = w0.copy()
         mag[np.argsort(np.abs(w0))[:k]] = 0
@@ -347,7 +361,7 @@ def plot_prune(rows, path: Path) -> None:
     ax.axhline(rows[0]["dense_acc"], color="gray", ls=":", label="dense")
     ax.set_xlabel("sparsity of the weight matrices")
     ax.set_ylabel("test accuracy (digits)")
-    ax.set_title(f"One-shot pruning of a 64-64-10 MLP (d={rows[0]['d']}, m={rows[0]['m']} gradients)")
+    ax.set_title(f"Pruning a 64-256-10 MLP (d={rows[0]['d']}, m={rows[0]['m']} gradients)")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -368,7 +382,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-ref", action="store_true", help="skip the reference implementation")
     ap.add_argument("--cases", default=None, help="d:m,d:m,... (overrides the defaults)")
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--name", default="mfac", help="result file stem under bench/results/")
     args = ap.parse_args(argv)
+    load0 = os.getloadavg()
     cases = QUICK_CASES if args.quick else FULL_CASES
     if args.cases:
         cases = [tuple(int(float(x)) for x in c.split(":")) for c in args.cases.split(",")]
@@ -403,7 +419,19 @@ def main(argv=None) -> int:
     if args.quick:
         print("quick run: results not written")
         return 0
-    path = write_results("mfac", sections, environment(threads, {"bandwidth_GBps": (bw or 0) / 1e9}), notes=notes)
+    # a run of one section keeps the other section's earlier results
+    prev = ROOT / "bench" / "results" / f"{args.name}.json"
+    env_extra = {"load_average_at_start": load0, "load_average_at_end": os.getloadavg()}
+    if prev.exists():
+        old = json.loads(prev.read_text())
+        merged = dict(old.get("sections", {}))
+        merged.update(sections)
+        sections = merged
+        if bw is None:
+            bw = old.get("environment", {}).get("bandwidth_GBps", 0) * 1e9
+            notes = notes.replace("(0.00 GB/s", f"({bw / 1e9:.2f} GB/s")
+    env_extra["bandwidth_GBps"] = (bw or 0) / 1e9
+    path = write_results(args.name, sections, environment(threads, env_extra), notes=notes)
     print(f"wrote {path}")
     return 0
 

@@ -24,6 +24,10 @@ constexpr Index kChunk = 4096;
 // Column chunk of the Gram GEMMs: products are summed in Scalar within a chunk, in double across.
 constexpr Index kGramChunk = 256;
 
+// Streaming passes below this many entries of G run on one thread: a parallel region costs a
+// wake-up of every thread, which dominates small passes (and more so on a loaded machine).
+constexpr Index kParallelMinEntries = Index(1) << 22;
+
 int n_threads(bool parallel) {
 #ifdef ADASOLVE_HAVE_OPENMP
   return parallel ? omp_get_max_threads() : 1;
@@ -225,6 +229,7 @@ inline void axpy4(const Scalar* g0, const Scalar* g1, const Scalar* g2, const Sc
 template <class Scalar>
 void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, Index k, double* Y,
                bool parallel, const Scalar* new_row, Index slot) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
   const Index nchunks = (w + kChunk - 1) / kChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
   // one partial result per chunk, summed in chunk order: deterministic with dynamic scheduling
@@ -258,6 +263,7 @@ void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, In
 template <class Scalar>
 void grads_combine(const Scalar* G, Index m, Index w, Index ld, const double* C, Index k,
                    const Scalar* const* V, double scale, Scalar* const* X, bool parallel) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
   const Index nchunks = (w + kChunk - 1) / kChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
 #pragma omp parallel num_threads(nt) if (nt > 1)
