@@ -1,3 +1,468 @@
-"""Placeholder: filled in by its family's issue."""
+"""SOR and SSOR: solvers, sweeps and preconditioners on sparse matrices.
 
-__all__: list = []
+The relaxation factor ``omega`` can be a number, ``"auto"`` (adaptive SOR for a
+single system), or a tuner from :mod:`adasolve.tuning` that learns omega across a
+sequence of systems (Khodak et al., "Learning to Relax", ICLR 2024).
+
+All kernels run in C++ (``adasolve._core.sor``) with the GIL released. ``A`` is
+converted once to canonical CSR (no copy if it already is one, with float32/float64
+values and int32/int64 indices); ``b`` and ``x0`` are never modified.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Tuple, Union
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from . import _core
+from ._validation import (
+    as_csr,
+    as_float_array,
+    check_choice,
+    check_maxiter,
+    check_scalar,
+    check_tol,
+    check_vector,
+)
+
+__all__ = ["solve_sor", "ssor_cg", "ssor_preconditioner", "sor_sweep", "SolveStats"]
+
+_DIRECTIONS = {"forward": 0, "backward": 1, "symmetric": 2}
+_ORDERINGS = ("natural", "multicolor")
+
+
+@dataclass
+class SolveStats:
+    """Diagnostics of one :func:`solve_sor` / :func:`ssor_cg` call (``full_output=True``).
+
+    Attributes
+    ----------
+    iterations : int
+        Sweeps (SOR) or CG iterations performed.
+    residual_norm : float
+        ``||b - A x||`` at the returned ``x`` (largest column norm for a 2-D ``b``).
+    omega : float
+        The relaxation factor used (the final one for ``omega="auto"``).
+    converged : bool
+        Whether the stopping test was met.
+    elapsed : float
+        Wall time of the call, in seconds.
+    convergence_factor : float
+        Average residual reduction per iteration, ``(r_k / r_0) ** (1 / k)``.
+    initial_residual_norm : float
+        ``||b - A x0||``.
+    info : int
+        SciPy-style code: 0 converged, >0 iterations done without converging,
+        <0 breakdown (-1 divergence or non-finite values, -10 not positive definite).
+    message : str
+        A sentence describing ``info``.
+    """
+
+    iterations: int
+    residual_norm: float
+    omega: float
+    converged: bool
+    elapsed: float
+    convergence_factor: float = float("nan")
+    initial_residual_norm: float = float("nan")
+    info: int = 0
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:  # dict-style access, as scipy results allow
+        return getattr(self, key)
+
+
+# --------------------------------------------------------------------------------------
+# Input handling
+
+
+def _bound_matrix(A: Any, dtype: Optional[np.dtype] = None):
+    """Validate ``A`` and wrap it for the C++ kernels (borrowing its CSR arrays)."""
+    A = as_csr(A, "A", dtype=dtype)
+    key = f"{A.dtype.name}_{A.indptr.dtype.name}"
+    cls = getattr(_core.sor, f"Csr_{key}")
+    M = cls(A.shape[0], A.indptr, A.indices, A.data)
+    if M.bad_row >= 0:
+        raise ValueError(
+            f"A has a zero or missing diagonal entry in row {M.bad_row}; "
+            "SOR-type methods divide by the diagonal"
+        )
+    return A, M
+
+
+def _common_dtype(A: sp.csr_matrix, *arrays: Any) -> np.dtype:
+    """float32 only when A and every given array are float32; else float64."""
+    if A.dtype != np.float32:
+        return np.dtype(np.float64)
+    for a in arrays:
+        if a is None:
+            continue
+        dt = np.asarray(a).dtype
+        if dt.kind == "c":
+            raise TypeError(f"complex dtype {dt} is not supported; adasolve solves real systems")
+        if dt != np.float32:
+            return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def _is_tuner(omega: Any) -> bool:
+    return hasattr(omega, "suggest") and hasattr(omega, "observe")
+
+
+def _check_omega(omega: Any) -> float:
+    return check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
+
+
+def _prepare(A, b, x0, allow_2d):
+    A = as_csr(A, "A")
+    if sp.issparse(b):
+        b = b.toarray()
+    b_arr = as_float_array(b, "b", ndim=(1, 2))
+    dtype = _common_dtype(A, b_arr, x0)
+    A, M = _bound_matrix(A, dtype)
+    n = A.shape[0]
+    b_arr = check_vector(b_arr, "b", n, dtype=dtype, allow_2d=allow_2d)
+    if x0 is None:
+        x = np.zeros_like(b_arr)
+    else:
+        x0_arr = check_vector(x0, "x0", n, dtype=dtype, allow_2d=allow_2d)
+        if x0_arr.shape != b_arr.shape:
+            raise ValueError(f"x0 has shape {x0_arr.shape} but b has shape {b_arr.shape}")
+        x = np.array(x0_arr, dtype=dtype, order="C", copy=True)  # never modify the caller's x0
+    return A, M, b_arr, x
+
+
+def _message(info: int, what: str) -> str:
+    if info == 0:
+        return f"{what} converged"
+    if info > 0:
+        return f"{what} did not converge in {info} iterations"
+    if info == -10:
+        return f"{what} broke down: A or the preconditioner is not positive definite"
+    return f"{what} diverged (non-finite or exploding residual); try a smaller omega"
+
+
+def _stats(rep: dict, t0: float, what: str, extra: Optional[dict] = None) -> SolveStats:
+    info = int(rep["info"])
+    return SolveStats(
+        iterations=int(rep["nit"]),
+        residual_norm=float(rep["resid"]),
+        omega=float(rep["omega"]),
+        converged=info == 0,
+        elapsed=time.perf_counter() - t0,
+        convergence_factor=float(rep["convergence_factor"]),
+        initial_residual_norm=float(rep["r0"]),
+        info=info,
+        message=_message(info, what),
+        extra=dict(extra or {}),
+    )
+
+
+def _run(iteration, callback, x, maxiter):
+    """Run a C++ iteration object, in one chunk, or one step at a time for callbacks."""
+    if callback is None:
+        return iteration.run(maxiter)
+    rep = iteration.run(0)
+    while not iteration.finished:
+        rep = iteration.run(1)
+        if rep["nit"] > 0:
+            callback(x if x.ndim == 1 else x)
+    return rep
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+
+
+def solve_sor(
+    A: Any,
+    b: Any,
+    x0: Any = None,
+    *,
+    omega: Union[float, str, Any] = 1.0,
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    maxiter: Optional[int] = None,
+    symmetric: bool = False,
+    ordering: str = "natural",
+    callback: Optional[Callable[[np.ndarray], None]] = None,
+    context: Any = None,
+    full_output: bool = False,
+):
+    """Solve ``A x = b`` by successive over-relaxation (SOR or symmetric SOR).
+
+    Parameters
+    ----------
+    A : sparse matrix or array_like, shape (n, n)
+        Any SciPy sparse format or a dense array; converted to CSR (no copy when it
+        already is canonical CSR). The diagonal must be nonzero.
+    b : array_like, shape (n,) or (n, k)
+        Right-hand side(s); the columns of a 2-D ``b`` are solved together.
+    x0 : array_like, optional
+        Initial guess (default zeros); never modified.
+    omega : float in (0, 2), "auto", or a tuner
+        Relaxation factor. ``"auto"`` runs adaptive SOR (Hageman and Young): omega
+        starts at 1 and moves towards the optimum estimated from the observed
+        convergence. A tuner (:class:`adasolve.OmegaTuner`,
+        :class:`adasolve.ContextualOmegaTuner`) picks omega for this solve and learns
+        from its iteration count.
+    rtol, atol : float
+        Stop when ``||b - A x|| <= max(rtol * ||b||, atol)`` (per column).
+    maxiter : int, optional
+        Maximum number of sweeps (default ``10 * n``).
+    symmetric : bool
+        SSOR: each iteration is a forward then a backward sweep.
+    ordering : {"natural", "multicolor"}
+        Natural (lexicographic) Gauss-Seidel order, or a multicolour order (red-black
+        on 5-point stencils) whose colours are relaxed in parallel with OpenMP.
+        Multicolour orderings change the iteration, and so the iteration counts.
+    callback : callable, optional
+        ``callback(xk)`` after every sweep (then the C++ loop runs one sweep at a time).
+    context : array_like, optional
+        Features of this system for a contextual tuner; ignored otherwise.
+    full_output : bool
+        Also return a :class:`SolveStats`.
+
+    Returns
+    -------
+    x : ndarray
+        The solution, same shape as ``b``; float32 only if ``A`` and ``b`` are float32.
+    info : int
+        0 converged; >0 not converged after that many sweeps; <0 diverged.
+    stats : SolveStats
+        Only with ``full_output=True``.
+
+    Notes
+    -----
+    The residual is not computed after every sweep: the C++ loop predicts from the
+    observed convergence rate when the tolerance will be met and checks just before,
+    so checks cost a few percent of the solve.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from adasolve import solve_sor
+    >>> A = sp.diags([-1, 2.5, -1], [-1, 0, 1], shape=(50, 50), format="csr")
+    >>> b = np.ones(50)
+    >>> x, info = solve_sor(A, b, omega=1.2)
+    >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
+    (0, True)
+    """
+    t0 = time.perf_counter()
+    tuner = omega if _is_tuner(omega) else None
+    adaptive = isinstance(omega, str)
+    if adaptive and omega != "auto":
+        raise ValueError(f"omega must be a float in (0, 2), 'auto' or a tuner; got {omega!r}")
+    rtol, atol = check_tol(rtol, atol, "solve_sor")
+    ordering = check_choice(ordering, "ordering", _ORDERINGS)
+    if adaptive and symmetric:
+        raise ValueError("omega='auto' needs symmetric=False (Young's theory is for forward SOR)")
+    if not (adaptive or tuner is not None):
+        omega = _check_omega(omega)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=True)
+    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
+
+    if tuner is not None:
+        w = _check_omega(tuner.suggest(context=context))
+    elif adaptive:
+        w = 1.0
+    else:
+        w = float(omega)
+
+    if not np.any(b_arr) and x0 is None:
+        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
+    else:
+        it = M.sor_iteration(b_arr, x, w, rtol, atol, maxiter, bool(symmetric), adaptive, ordering == "multicolor")
+        rep = _run(it, callback, x, maxiter)
+    stats = _stats(rep, t0, "SSOR" if symmetric else "SOR", {"ordering": ordering})
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
+    if full_output:
+        return x, stats.info, stats
+    return x, stats.info
+
+
+def ssor_cg(
+    A: Any,
+    b: Any,
+    x0: Any = None,
+    *,
+    omega: Union[float, Any] = 1.0,
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    maxiter: Optional[int] = None,
+    callback: Optional[Callable[[np.ndarray], None]] = None,
+    context: Any = None,
+    full_output: bool = False,
+):
+    """Conjugate gradients preconditioned by SSOR(omega), for symmetric positive definite A.
+
+    Parameters
+    ----------
+    A : sparse matrix or array_like, shape (n, n)
+        Symmetric positive definite; any SciPy sparse format or dense.
+    b : array_like, shape (n,)
+    x0 : array_like, optional
+        Initial guess (warm start); never modified.
+    omega : float in (0, 2) or a tuner
+        SSOR relaxation factor. A tuner picks it per solve and learns from the
+        iteration count.
+    rtol, atol, maxiter, callback, context, full_output
+        As in :func:`solve_sor` (SciPy's ``cg`` semantics; default ``maxiter = 10 n``).
+
+    Returns
+    -------
+    x, info[, stats]
+        ``info`` is 0 on convergence, >0 the iterations done without converging,
+        -10 if A or the preconditioner is found not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve import ssor_cg
+    >>> from adasolve.problems import poisson2d
+    >>> A = poisson2d(20); b = np.ones(A.shape[0])
+    >>> x, info = ssor_cg(A, b, omega=1.5)
+    >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
+    (0, True)
+    """
+    t0 = time.perf_counter()
+    tuner = omega if _is_tuner(omega) else None
+    if isinstance(omega, str):
+        raise ValueError(f"ssor_cg: omega must be a float in (0, 2) or a tuner, got {omega!r}")
+    if tuner is None:
+        omega = _check_omega(omega)
+    rtol, atol = check_tol(rtol, atol, "ssor_cg")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=False)
+    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
+    w = _check_omega(tuner.suggest(context=context)) if tuner is not None else float(omega)
+    if not np.any(b_arr) and x0 is None:
+        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
+    else:
+        it = M.pcg_iteration(b_arr, x, w, rtol, atol, maxiter)
+        rep = _run(it, callback, x, maxiter)
+    stats = _stats(rep, t0, "SSOR-CG")
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
+    if full_output:
+        return x, stats.info, stats
+    return x, stats.info
+
+
+def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
+    """The SSOR preconditioner of ``A`` as a SciPy LinearOperator (applies ``M^{-1}``).
+
+    ``M = (D + omega L) D^{-1} (D + omega U) / (omega (2 - omega))``; one application
+    is a forward and a backward triangular pass in C++. The inverse diagonal is
+    computed once, here. Use it as ``M=`` in ``scipy.sparse.linalg.cg``, ``gmres``,
+    ``minres``. The operator keeps a reference to A's CSR arrays: do not modify A
+    while it is in use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.sparse.linalg import cg
+    >>> from adasolve import ssor_preconditioner
+    >>> from adasolve.problems import poisson2d
+    >>> A = poisson2d(30); b = np.ones(A.shape[0])
+    >>> x, info = cg(A, b, rtol=1e-8, M=ssor_preconditioner(A, omega=1.6))
+    >>> info
+    0
+    """
+    omega = _check_omega(omega)
+    A, M = _bound_matrix(A)
+    n = A.shape[0]
+    dtype = A.dtype
+
+    def matvec(r):
+        r = np.ascontiguousarray(r, dtype=dtype)
+        z = np.empty_like(r)
+        M.ssor_apply(r, z, omega)
+        return z
+
+    def matmat(R):
+        R = np.ascontiguousarray(R, dtype=dtype)
+        Z = np.empty_like(R)
+        M.ssor_apply(R, Z, omega)
+        return Z
+
+    return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, matmat=matmat, dtype=dtype)
+
+
+def sor_sweep(
+    A: Any,
+    x: np.ndarray,
+    b: Any,
+    omega: float = 1.0,
+    iterations: int = 1,
+    direction: str = "forward",
+    *,
+    ordering: str = "natural",
+) -> np.ndarray:
+    """Apply SOR sweeps to ``x`` **in place** (a smoother for multigrid).
+
+    Parameters
+    ----------
+    A : sparse matrix, shape (n, n)
+    x : ndarray, shape (n,) or (n, k)
+        Updated in place. Must be a writeable, C-contiguous array of A's dtype
+        (float32 or float64): anything else raises TypeError rather than silently
+        updating a copy.
+    b : array_like, shape like x
+    omega : float in (0, 2)
+    iterations : int >= 1
+    direction : {"forward", "backward", "symmetric"}
+    ordering : {"natural", "multicolor"}
+
+    Returns
+    -------
+    x : ndarray
+        The same object, updated.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from adasolve import sor_sweep
+    >>> A = sp.diags([-1, 4, -1], [-1, 0, 1], shape=(5, 5), format="csr")
+    >>> x = np.zeros(5); _ = sor_sweep(A, x, np.ones(5), omega=1.0)
+    >>> round(float(x[0]), 4)
+    0.25
+    """
+    omega = _check_omega(omega)
+    iterations = check_scalar(iterations, "iterations", kind=int, low=1)
+    direction = check_choice(direction, "direction", _DIRECTIONS)
+    ordering = check_choice(ordering, "ordering", _ORDERINGS)
+    if not isinstance(x, np.ndarray):
+        raise TypeError("x must be a NumPy array (it is updated in place)")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"x must have dtype float32 or float64 to be updated in place, got {x.dtype}")
+    if not x.flags.c_contiguous or not x.flags.writeable:
+        raise TypeError("x must be a writeable C-contiguous array (it is updated in place)")
+    A = as_csr(A, "A", dtype=x.dtype)
+    A, M = _bound_matrix(A, x.dtype)
+    n = A.shape[0]
+    if x.shape[0] != n or x.ndim not in (1, 2):
+        raise ValueError(f"x has shape {x.shape}, expected ({n},) or ({n}, k)")
+    if sp.issparse(b):
+        b = b.toarray()
+    b_arr = as_float_array(b, "b", dtype=x.dtype, ndim=(1, 2))
+    if b_arr.shape != x.shape:
+        if b_arr.ndim == 2 and b_arr.shape[1] == 1 and x.ndim == 1 and b_arr.shape[0] == n:
+            b_arr = np.ascontiguousarray(b_arr.reshape(-1))
+        else:
+            raise ValueError(f"b has shape {b_arr.shape} but x has shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x contains NaN or Inf")
+    M.sweep(b_arr, x, omega, _DIRECTIONS[direction], iterations, ordering == "multicolor")
+    return x

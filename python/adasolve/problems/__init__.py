@@ -2,8 +2,18 @@
 
 - Linear-system sequences for the SOR family: :func:`poisson2d`,
   :func:`heat_equation_sequence`, :func:`shifted_laplacian_sequence`.
-- Equality-constrained collections: :func:`hock_schittkowski`,
-  :func:`cutest_equality`, and scalable problems.
 """
 
-__all__: list = []
+from ._sor import (
+    HeatEquationSequence,
+    heat_equation_sequence,
+    poisson2d,
+    shifted_laplacian_sequence,
+)
+
+__all__ = [
+    "poisson2d",
+    "shifted_laplacian_sequence",
+    "heat_equation_sequence",
+    "HeatEquationSequence",
+]
