@@ -440,7 +440,7 @@ def main(argv=None) -> int:
                      "least-squares multipliers at the returned x and f within 1e-6 (relative) "
                      "of f_star.")
     if not args.skip_scalable:
-        timeout = 60.0 if args.quick else args.timeout
+        timeout = min(args.timeout, 20.0) if args.quick else args.timeout
         sections["Scalable problems"] = bench_scalable(sizes, sketches, timeout)
         notes.append("Scalable: each solver runs in a forked child; peak RSS is the child's "
                      "(includes the problem data). Ratios are wall-time ours/peer.")
