@@ -448,7 +448,9 @@ def main(argv=None) -> int:
         notes.append("IPOPT: cyipopt not installed (see docs/constrained.md), not measured.")
     env = environment(extra={"adasolve": adasolve.__version__})
     if sections:
-        path = write_results("constrained", sections, env, notes="\n\n".join(notes))
+        # a scalable-only run keeps the collection's results file intact
+        family = "constrained_scalable" if args.skip_collection else "constrained"
+        path = write_results(family, sections, env, notes="\n\n".join(notes))
         print("wrote", path)
     if not args.skip_plot:
         DOCS.mkdir(exist_ok=True)

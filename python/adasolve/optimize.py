@@ -244,7 +244,6 @@ class _Constraints:
         self.m = int(sum(sizes))
 
     def c(self, x: np.ndarray) -> np.ndarray:
-        self.counter.nfev += 0  # counted with the objective (one "function evaluation")
         out = [
             _finite_vector(_call(p.fun, x, f"constraint {i} fun"), s, f"constraint {i} fun") - p.lb
             for i, (p, s) in enumerate(zip(self.pieces, self.sizes))
@@ -705,8 +704,6 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 status, message = 6, STATUS_MESSAGES[6]
                 break
 
-    if status == 0 and m > 0 and not sparse_mode:
-        pass
     return result(x, v, fval, gl, c, status, message, nit, inner_total)
 
 
@@ -776,8 +773,9 @@ def sketch_sqp(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess: 
     args = tuple(args) if isinstance(args, (list, tuple)) else (args,)
     pieces_probe = _parse_constraints(constraints, args)
     x0a = as_float_array(x0, "x0", dtype=np.float64, finite=False).reshape(-1)
-    # lb sizes are known only after one evaluation; _Constraints fills them in
-    _Constraints(pieces_probe, x0a.size, x0a, _Counter()) if np.isfinite(x0a).all() else None
+    if np.isfinite(x0a).all():
+        # lb sizes are known only after one evaluation; _Constraints fills them in
+        _Constraints(pieces_probe, x0a.size, x0a, _Counter())
     lag_hess = _lagrangian_hess_from_scipy(hess, pieces_probe, args, x0a.size)
     if callback is not None and not _wants_intermediate(callback):
         user_cb = callback
