@@ -405,3 +405,23 @@ def test_user_function_raising_or_nan_stops_cleanly():
                                sketch="exact")
     assert res.status == 5 and "hess returned a non-finite value" in res.message
     assert res.nit == 1 and np.isfinite(res.x).all()
+
+
+@pytest.mark.parametrize("pd_check", [1, 2])
+def test_sparse_hessian_check_detects_indefinite_reduced_hessian(pd_check):
+    H = sp.diags([-1.0, 2.0, 3.0]).tocsr()
+    G = sp.csr_matrix(np.array([[0.0, 1.0, 0.0]]))
+    args = (3, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, np.ones(3), np.ones(1),
+            "exact", 1, 0.1, 1e-6, True, 0, pd_check)
+    s = _core.sketch_newton.kkt_sparse(*args)
+    assert s.shift == pytest.approx(0.1 + 3.0)  # xi_B + ||H||_inf
+    # H indefinite but Z^T H Z = diag(-1, 3) with Z = null(G)... make the reduced one PD:
+    H2 = sp.diags([1.0, -5.0, 3.0]).tocsr()
+    s2 = _core.sketch_newton.kkt_sparse(3, H2.indptr, H2.indices, H2.data, *args[4:])
+    assert s2.shift == 0.0
+
+
+def test_hessian_check_none_option():
+    p = _hs28()
+    res = _solve(p, "exact", options={"hessian_check": "none"})
+    assert res.success and all(s == 0 for s in res.history["shift"])

@@ -28,7 +28,8 @@ sn::SparseMat to_eigen(adasolve::Index rows, adasolve::Index cols,
 }
 
 sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size, double xi_B,
-                         double pd_threshold, bool modify, std::uint64_t seed) {
+                         double pd_threshold, bool modify, std::uint64_t seed,
+                         int pd_check = 1, adasolve::Index cg_iters = 50) {
   sn::KKTOptions o;
   o.sketch = sn::parse_sketch(sketch);
   o.sketch_size = sketch_size;
@@ -36,6 +37,8 @@ sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size,
   o.pd_threshold = pd_threshold;
   o.modify_hessian = modify;
   o.seed = seed;
+  o.sparse_pd_check = pd_check;
+  o.cg_iters = cg_iters;
   return o;
 }
 
@@ -97,8 +100,10 @@ void bind_sketch_newton(py::module_ m) {
            adasolve::Index mm, const py::array_t<std::int32_t, 0>& gp,
            const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd, VecRef gl,
            VecRef c, const std::string& sketch, adasolve::Index sketch_size, double xi_B,
-           double pd_threshold, bool modify, std::uint64_t seed) {
-          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed);
+           double pd_threshold, bool modify, std::uint64_t seed, int pd_check,
+           adasolve::Index cg_iters) {
+          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
+                             cg_iters);
           sn::SparseMat H = to_eigen(n, n, hp, hi, hd);
           sn::SparseMat G = to_eigen(mm, n, gp, gi, gd);
           Eigen::VectorXd g = gl, cc = c;
@@ -108,7 +113,8 @@ void bind_sketch_newton(py::module_ m) {
         py::arg("n"), py::arg("H_indptr"), py::arg("H_indices"), py::arg("H_data"), py::arg("m"),
         py::arg("G_indptr"), py::arg("G_indices"), py::arg("G_data"), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
-        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"));
+        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
+        py::arg("pd_check") = 1, py::arg("cg_iters") = 50);
 
   m.def("merit_value",
         [](double f, VecRef v, VecRef c, VecRef gl, double eta1, double eta2) {

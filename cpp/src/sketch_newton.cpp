@@ -20,6 +20,16 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Eigen's OpenMP-parallel GEMM costs far more than it saves on the small products of one
+// sketch step (and spins badly on a loaded machine): run those single-threaded.
+struct SerialEigen {
+  int saved;
+  explicit SerialEigen(bool on) : saved(Eigen::nbThreads()) {
+    if (on) Eigen::setNbThreads(1);
+  }
+  ~SerialEigen() { Eigen::setNbThreads(saved); }
+};
+
 // ---- row access that works for dense row-major and sparse row-major matrices ----------
 inline double row_dot(const DenseMat& K, Index i, const Vec& z) { return K.row(i).dot(z); }
 inline void row_axpy(const DenseMat& K, Index i, double a, Vec& z) {
@@ -113,6 +123,7 @@ struct Sketcher {
     InnerReport rep;
     const Index N = K.rows();
     k = std::max<Index>(1, std::min(k, N));
+    SerialEigen serial(N * k < (Index(1) << 22));
     std::normal_distribution<double> nd(0.0, 1.0);
     std::uniform_int_distribution<int> col(0, static_cast<int>(k) - 1);
     Eigen::MatrixXd S, W(N, k), M(k, k);
@@ -277,18 +288,46 @@ void KKTSystem<SparseMat>::modify_hessian(const SparseMat& H, const SparseMat& G
     for (Index i = 0; i < m_; ++i)
       if (rs[i] > 0) min_row = std::min(min_row, rs[i]);
   }
-  Eigen::SparseMatrix<double> A = H;
-  if (m_ > 0 && std::isfinite(min_row)) {
-    const double rho = 100.0 * std::max(1.0, h_norm_) / min_row;
-    Eigen::SparseMatrix<double> Gc = G;
-    A += rho * Eigen::SparseMatrix<double>(Gc.transpose() * Gc);
+  const double rho = (m_ > 0 && std::isfinite(min_row)) ? 100.0 * std::max(1.0, h_norm_) / min_row : 0.0;
+  bool pd = true;
+  if (opt_.sparse_pd_check == 2) {
+    // CG on (H + rho G^T G - thr I) y = w, w random: a direction of non-positive curvature
+    // met in the Krylov space proves "not PD". Matrix-free, O(cg_iters nnz); it can miss
+    // negative curvature orthogonal to the Krylov space (documented).
+    std::mt19937_64 g(opt_.seed ^ 0x9e3779b97f4a7c15ULL);
+    std::normal_distribution<double> nd(0.0, 1.0);
+    Vec r(n_), p(n_), Ap(n_), y = Vec::Zero(n_);
+    for (Index i = 0; i < n_; ++i) r[i] = nd(g);
+    p = r;
+    double rr = r.squaredNorm();
+    const double r0 = rr;
+    for (Index it = 0; it < opt_.cg_iters && rr > 1e-20 * r0; ++it) {
+      Ap.noalias() = H * p;
+      if (m_ > 0 && rho > 0) Ap.noalias() += rho * (G.transpose() * (G * p));
+      Ap.noalias() -= opt_.pd_threshold * p;
+      const double pAp = p.dot(Ap);
+      if (!(pAp > 0.0)) { pd = false; break; }
+      const double a = rr / pAp;
+      y.noalias() += a * p;
+      r.noalias() -= a * Ap;
+      const double rr_new = r.squaredNorm();
+      p = r + (rr_new / rr) * p;
+      rr = rr_new;
+    }
+  } else {
+    Eigen::SparseMatrix<double> A = H;
+    if (rho > 0) {
+      Eigen::SparseMatrix<double> Gc = G;
+      A += rho * Eigen::SparseMatrix<double>(Gc.transpose() * Gc);
+    }
+    // Diagonal margin so that "PD" means eigenvalues above pd_threshold, not just > 0.
+    Eigen::SparseMatrix<double> I(n_, n_);
+    I.setIdentity();
+    A -= opt_.pd_threshold * I;
+    Eigen::SimplicialLLT<Eigen::SparseMatrix<double>, Eigen::Lower, Eigen::AMDOrdering<int>> llt(A);
+    pd = llt.info() == Eigen::Success;
   }
-  // Diagonal margin so that "PD" means eigenvalues above pd_threshold, not just > 0.
-  Eigen::SparseMatrix<double> I(n_, n_);
-  I.setIdentity();
-  A -= opt_.pd_threshold * I;
-  Eigen::SimplicialLLT<Eigen::SparseMatrix<double>, Eigen::Lower, Eigen::AMDOrdering<int>> llt(A);
-  if (llt.info() != Eigen::Success) {
+  if (!pd) {
     // Gershgorin: H + (xi_B + ||H||_inf) I has every eigenvalue >= xi_B.
     shift_ = opt_.xi_B + h_norm_;
     red_min_eig_ = -1.0;  // known only to be below the threshold

@@ -48,6 +48,10 @@ struct KKTOptions {
   double xi_B = 0.1;           ///< lower bound wanted on the reduced Hessian's eigenvalues
   double pd_threshold = 1e-6;  ///< reduced Hessian below this counts as not PD
   bool modify_hessian = true;  ///< shift H when the reduced Hessian is not PD
+  /// Sparse path's test of the reduced Hessian: 1 = sparse Cholesky of H + rho G^T G,
+  /// 2 = CG curvature check on H + rho G^T G (matrix-free, `cg_iters` steps).
+  int sparse_pd_check = 1;
+  Index cg_iters = 50;
   std::uint64_t seed = 0;
 };
 
