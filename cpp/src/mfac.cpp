@@ -22,7 +22,7 @@ namespace {
 // second pass) stays in L1/L2 while the m rows of G stream through once.
 constexpr Index kChunk = 4096;
 // Column chunk of the Gram GEMMs: products are summed in Scalar within a chunk, in double across.
-constexpr Index kGramChunk = 256;
+constexpr Index kGramChunk = 1024;
 
 // Streaming passes below this many entries of G run on one thread: a parallel region costs a
 // wake-up of every thread, which dominates small passes (and more so on a loaded machine).

@@ -64,6 +64,13 @@ def _check_block_size(block_size: Any, d: int) -> int:
     return 0 if b >= d else b
 
 
+def _check_finite_rows(G: np.ndarray, name: str) -> None:
+    """check_finite over row blocks: a temporary of ~16 MB instead of an (m, d) bool array."""
+    rows = max(1, (1 << 24) // max(1, G.shape[1]))
+    for i in range(0, G.shape[0], rows):
+        check_finite(G[i:i + rows], name)
+
+
 def _as_vectors(v: Any, name: str, d: int, dtype: np.dtype) -> np.ndarray:
     """(d,) or (k, d) C-contiguous array of ``dtype`` (a copy only if dtype/layout differ)."""
     arr = as_float_array(v, name, dtype=dtype, ndim=(1, 2))
@@ -125,7 +132,8 @@ class StaticIHVP:
     ) -> None:
         if dtype is not None:
             dtype = _check_dtype(dtype)
-        G = as_float_array(grads, "grads", dtype=dtype, ndim=2)
+        G = as_float_array(grads, "grads", dtype=dtype, ndim=2, finite=False)
+        _check_finite_rows(G, "grads")
         m, d = G.shape
         if m == 0:
             raise ValueError(f"grads must hold at least one gradient (m >= 1), got shape {G.shape}")
@@ -356,7 +364,8 @@ class SlidingIHVP:
 
 
 def _weights_and_fisher(weights: Any, grads: Any, damp: float, block_size: Optional[int]):
-    G = as_float_array(grads, "grads", ndim=2)
+    G = as_float_array(grads, "grads", ndim=2, finite=False)
+    _check_finite_rows(G, "grads")
     w = as_float_array(weights, "weights")
     w = w.reshape(-1)
     if w.shape[0] != G.shape[1]:
