@@ -79,6 +79,7 @@ class Solver {
   double eval_swap_refit(Index a, Index b) const;            // new score, general path
   void apply_swap(Index a, Index b);
   void refresh_columns(Index a, Index b);                    // W columns, losses for positions a..b
+  void weights_from_factor();                                // smooth path: W and losses from L_
   double scratch_score_after_swap(Index a, Index b) const;   // check hook
   void check_state();
 
