@@ -511,6 +511,38 @@ double Solver::exact_score() const {
          0.5 * opt_.l2 * W_.squaredNorm();
 }
 
+std::vector<Index> greedy_order(const double* X, Index n, Index d) {
+  require(n >= 1 && d >= 1, "notears_swap: X must be non-empty");
+  Eigen::Map<const RowMatrix<double>> Xm(X, n, d);
+  const Eigen::RowVectorXd mu = Xm.colwise().mean();
+  Mat Xc = Xm.rowwise() - mu;
+  Mat S = Mat::Zero(d, d);
+  S.selfadjointView<Eigen::Lower>().rankUpdate(Xc.transpose(), 1.0 / static_cast<double>(n));
+  S.triangularView<Eigen::StrictlyUpper>() = S.transpose();
+  // Pivoted Cholesky that always eliminates the node with the smallest residual variance given
+  // the nodes already placed: each step adds the cheapest node to the least-squares score.
+  std::vector<Index> order;
+  std::vector<char> used(d, 0);
+  const double floor = 1e-12 * std::max(S.diagonal().mean(), std::numeric_limits<double>::min());
+  for (Index k = 0; k < d; ++k) {
+    Index best = -1;
+    for (Index i = 0; i < d; ++i)
+      if (!used[i] && (best < 0 || S(i, i) < S(best, best))) best = i;
+    used[best] = 1;
+    order.push_back(best);
+    const double piv = std::max(S(best, best), floor);
+    const Vec col = S.col(best);
+    for (Index j = 0; j < d; ++j) {
+      if (used[j]) continue;
+      const double f = col[j] / piv;
+      if (f == 0.0) continue;
+      for (Index i = 0; i < d; ++i)
+        if (!used[i]) S(i, j) -= f * col[i];
+    }
+  }
+  return order;
+}
+
 double fit_order(const double* X, Index n, Index d, const std::vector<Index>& order,
                  const Options& opt, Mat& W) {
   Solver s(X, n, d, order, opt);

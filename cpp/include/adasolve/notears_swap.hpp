@@ -99,6 +99,10 @@ class Solver {
   double check_max_diff_ = 0.0;
 };
 
+/// Default initial order: greedily place the node with the smallest residual variance given
+/// the nodes already placed (pivoted Cholesky of the centred Gram matrix, smallest pivot first).
+std::vector<Index> greedy_order(const double* X, Index n, Index d);
+
 /// Inner solver alone: fit every node on its predecessors in `order` (rows of W are parents).
 /// Returns the objective; fills W (d x d) and node_loss (d).
 double fit_order(const double* X, Index n, Index d, const std::vector<Index>& order,
