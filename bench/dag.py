@@ -253,7 +253,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench dag", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    p.add_argument("--d", type=int, nargs="+", default=[10, 20, 50, 100, 200])
+    p.add_argument("--d", type=int, nargs="*", default=[10, 20, 50, 100, 200])
     p.add_argument("--graphs", nargs="+", default=["ER2", "ER4", "SF4"])
     p.add_argument("--noises", nargs="+", default=["gauss", "exp", "gumbel"])
     p.add_argument("--seeds", type=int, default=1)
