@@ -123,10 +123,11 @@ def test_inner_solver_is_ols_on_predecessors():
     assert np.abs(Wt - W).max() < 0.15
 
 
+@pytest.mark.parametrize("init", [None, "random"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_recovers_er10(seed):
+def test_recovers_er10(seed, init):
     B, W, X = make_data(d=10, k=2, n=1000, seed=10 * seed)
-    res = topo_swap(X, seed=seed)
+    res = topo_swap(X, init=init, seed=seed)
     assert res.success
     assert is_dag(res.W) and is_dag(res.W_raw)
     acc = count_accuracy(B, res.W)
@@ -149,7 +150,7 @@ def test_true_order_is_local_optimum_and_score_matches():
 @pytest.mark.parametrize("kw", [{}, {"l2": 0.5}, {"l1": 0.02}, {"l1": 0.01, "l2": 0.1}])
 def test_incremental_matches_refit(kw):
     B, W, X = make_data(d=15, k=2, n=300, seed=7)
-    res = topo_swap(X, seed=1, _check=True, **kw)
+    res = topo_swap(X, init="random", seed=1, _check=True, **kw)
     assert res.nit > 1 and res.n_swaps > 0
     assert res.check_max_diff < 1e-9
     assert is_dag(res.W_raw)
@@ -192,6 +193,25 @@ def test_logistic():
     assert np.all(np.diff(res.history) <= 0)
 
 
+def test_greedy_initial_order():
+    B, W, X = make_data(d=9, seed=6)
+    Xc = X - X.mean(axis=0)
+    # independent: place the node with the smallest residual variance given those placed
+    placed, rest = [], list(range(9))
+    while rest:
+        def resid(j):
+            if not placed:
+                return Xc[:, j].var()
+            w, *_ = np.linalg.lstsq(Xc[:, placed], Xc[:, j], rcond=None)
+            return (Xc[:, j] - Xc[:, placed] @ w).var()
+        j = min(rest, key=resid)
+        placed.append(j)
+        rest.remove(j)
+    np.testing.assert_array_equal(adasolve._core.notears_swap.greedy_order(X), placed)
+    res = topo_swap(X, max_iter=1)
+    assert res.history[0] <= topo_swap(X, init=placed[::-1], max_iter=1).history[0]
+
+
 def test_postprocessing_from_adjacency_and_estimator():
     B, W, X = make_data(d=12, seed=9)
     # post-processing from another estimate: the reversed true graph, a DAG with a bad order
@@ -207,10 +227,10 @@ def test_postprocessing_from_adjacency_and_estimator():
 
 def test_deterministic_per_seed_and_max_iter():
     B, W, X = make_data(d=12, seed=3)
-    a = topo_swap(X, seed=5)
-    b = topo_swap(X, seed=np.random.default_rng(5))
+    a = topo_swap(X, init="random", seed=5)
+    b = topo_swap(X, init="random", seed=np.random.default_rng(5))
     np.testing.assert_array_equal(a.W, b.W)
-    c = topo_swap(X, seed=5, max_iter=1)
+    c = topo_swap(X, init="random", seed=5, max_iter=1)
     assert c.nit == 1 and c.status == 1 and not c.success
     assert a.score <= c.score
 
@@ -223,7 +243,7 @@ def test_callback_stops_and_interrupt():
         seen.append(r.score)
         return len(seen) >= 2
 
-    res = topo_swap(X, seed=5, callback=cb)
+    res = topo_swap(X, init="random", seed=5, callback=cb)
     assert res.status == 2 and res.nit == 2 and len(seen) == 2
 
     def interrupting(r):
@@ -231,7 +251,7 @@ def test_callback_stops_and_interrupt():
             return True
         raise KeyboardInterrupt
 
-    res = topo_swap(X, seed=5, callback=interrupting)
+    res = topo_swap(X, init="random", seed=5, callback=interrupting)
     assert res.interrupted and res.status == 2 and is_dag(res.W)
     np.testing.assert_allclose(res.score, numpy_score(X, res.W_raw), rtol=1e-10)
 
@@ -241,7 +261,7 @@ def test_callback_stops_and_interrupt():
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        topo_swap(X, seed=5, callback=refuse)
+        topo_swap(X, init="random", seed=5, callback=refuse)
 
 
 def test_constant_columns_warn():
@@ -297,6 +317,8 @@ def test_bad_inputs():
         topo_swap(X, init=cyc)
     with pytest.raises(ValueError, match="init must be None"):
         topo_swap(X, init=np.zeros((5, 5, 1)))
+    with pytest.raises(ValueError, match="init must be None, 'random'"):
+        topo_swap(X, init="greedy-ish")
     with pytest.raises(ValueError, match="l1"):
         topo_swap(X, l1=-1.0)
     with pytest.raises(ValueError, match="threshold"):

@@ -70,6 +70,13 @@ void bind_notears_swap(py::module_ m) {
       .def_property_readonly("large_used", &ns::Solver::large_used)
       .def_property_readonly("check_max_diff", &ns::Solver::check_max_diff);
 
+  m.def("greedy_order",
+        [](Eigen::Ref<const RowMatD> X) {
+          py::gil_scoped_release release;
+          return ns::greedy_order(X.data(), X.rows(), X.cols());
+        },
+        py::arg("X").noconvert());
+
   m.def("default_sizes", [](Index d) {
     Index a, b, c;
     ns::default_sizes(d, a, b, c);

@@ -151,8 +151,27 @@ void Solver::full_fit() {
     Eigen::LLT<Mat> llt(P);
     L_ = Mat::Zero(d_, d_);
     L_.triangularView<Eigen::Lower>() = llt.matrixL();
+    weights_from_factor();
+    return;
   }
   refresh_columns(0, d_ - 1);
+}
+
+void Solver::weights_from_factor() {
+  // With G_perm = Lt D Lt^T (Lt unit lower), the least-squares SEM in position coordinates is
+  // G_perm = (I - W)^{-T} D (I - W)^{-1}, so W = I - Lt^{-T}: one triangular inverse for all
+  // nodes instead of one back-substitution per node and swap.
+  Mat Linv = Mat::Identity(d_, d_);
+  Mat Lt = L_;
+  for (Index k = 0; k < d_; ++k) Lt.col(k) /= L_(k, k);
+  Lt.triangularView<Eigen::UnitLower>().solveInPlace(Linv);
+  W_.setZero();
+  for (Index q = 0; q < d_; ++q) {
+    const Index j = order_[q];
+    for (Index p = 0; p < q; ++p) W_(order_[p], j) = -Linv(q, p);
+    node_loss_[j] = 0.5 * (L_(q, q) * L_(q, q) - ridge_);
+  }
+  score_ = node_loss_.sum();
 }
 
 double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* warm,
@@ -263,18 +282,7 @@ double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* 
 }
 
 void Solver::refresh_columns(Index a, Index b) {
-  if (smooth()) {
-    for (Index k = a; k <= b; ++k) {
-      const Index node = order_[k];
-      W_.col(node).setZero();
-      if (k > 0) {
-        Vec w = L_.row(k).head(k).transpose();
-        L_.topLeftCorner(k, k).triangularView<Eigen::Lower>().transpose().solveInPlace(w);
-        for (Index t = 0; t < k; ++t) W_(order_[t], node) = w[t];
-      }
-      node_loss_[node] = 0.5 * (L_(k, k) * L_(k, k) - ridge_);
-    }
-  } else {
+  {  // general path (L1 or logistic): refit the nodes at positions a..b
     std::vector<Index> preds;
     preds.reserve(d_);
     for (Index t = 0; t < a; ++t) preds.push_back(order_[t]);
@@ -352,7 +360,13 @@ void Solver::apply_swap(Index a, Index b) {
   std::swap(order_[a], order_[b]);
   pos_[order_[a]] = a;
   pos_[order_[b]] = b;
-  refresh_columns(a, b);
+  if (smooth()) {
+    // W is rebuilt once per outer iteration (weights_from_factor); losses now.
+    for (Index k = a; k <= b; ++k) node_loss_[order_[k]] = 0.5 * (L_(k, k) * L_(k, k) - ridge_);
+    score_ = node_loss_.sum();
+  } else {
+    refresh_columns(a, b);
+  }
   ++n_swaps_;
 }
 
@@ -415,8 +429,17 @@ Status Solver::step() {
     const Index nc = static_cast<Index>(cand.size());
     std::vector<double> newscore(nc);
     const bool chol = smooth();
+    // Threads only pay off when there is enough work to share (candidate cost ~ span^2, or
+    // span x n x k on the refit paths); tiny problems run serially.
+    double work = 0.0;
+    for (const auto& pq : cand) {
+      const double m = static_cast<double>(pq.second - pq.first + 1);
+      work += chol ? m * m : m * static_cast<double>(d_) * 50.0;
+    }
+    const bool par = work > 2e5;
+    (void)par;
 #ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel
+#pragma omp parallel if (par)
 #endif
     {
       Mat work;
@@ -467,6 +490,7 @@ Status Solver::step() {
     for (Index k = p; k <= q; ++k) taken[k] = 1;
     apply_swap(p, q);
   }
+  if (smooth()) weights_from_factor();
   ++n_iter_;
   history_.push_back(score_);
   if (opt_.check) check_state();
@@ -485,6 +509,38 @@ double Solver::exact_score() const {
     for (Index i = 0; i < n_; ++i) s += softplus(E(i, j)) - X_(i, j) * E(i, j);
   return s / static_cast<double>(n_) + opt_.l1 * W_.lpNorm<1>() +
          0.5 * opt_.l2 * W_.squaredNorm();
+}
+
+std::vector<Index> greedy_order(const double* X, Index n, Index d) {
+  require(n >= 1 && d >= 1, "notears_swap: X must be non-empty");
+  Eigen::Map<const RowMatrix<double>> Xm(X, n, d);
+  const Eigen::RowVectorXd mu = Xm.colwise().mean();
+  Mat Xc = Xm.rowwise() - mu;
+  Mat S = Mat::Zero(d, d);
+  S.selfadjointView<Eigen::Lower>().rankUpdate(Xc.transpose(), 1.0 / static_cast<double>(n));
+  S.triangularView<Eigen::StrictlyUpper>() = S.transpose();
+  // Pivoted Cholesky that always eliminates the node with the smallest residual variance given
+  // the nodes already placed: each step adds the cheapest node to the least-squares score.
+  std::vector<Index> order;
+  std::vector<char> used(d, 0);
+  const double floor = 1e-12 * std::max(S.diagonal().mean(), std::numeric_limits<double>::min());
+  for (Index k = 0; k < d; ++k) {
+    Index best = -1;
+    for (Index i = 0; i < d; ++i)
+      if (!used[i] && (best < 0 || S(i, i) < S(best, best))) best = i;
+    used[best] = 1;
+    order.push_back(best);
+    const double piv = std::max(S(best, best), floor);
+    const Vec col = S.col(best);
+    for (Index j = 0; j < d; ++j) {
+      if (used[j]) continue;
+      const double f = col[j] / piv;
+      if (f == 0.0) continue;
+      for (Index i = 0; i < d; ++i)
+        if (!used[i]) S(i, j) -= f * col[i];
+    }
+  }
+  return order;
 }
 
 double fit_order(const double* X, Index n, Index d, const std::vector<Index>& order,

@@ -79,6 +79,7 @@ class Solver {
   double eval_swap_refit(Index a, Index b) const;            // new score, general path
   void apply_swap(Index a, Index b);
   void refresh_columns(Index a, Index b);                    // W columns, losses for positions a..b
+  void weights_from_factor();                                // smooth path: W and losses from L_
   double scratch_score_after_swap(Index a, Index b) const;   // check hook
   void check_state();
 
@@ -97,6 +98,10 @@ class Solver {
   Index size_small_ = 0, size_large_ = 0, n_large_search_ = 0, large_used_ = 0;
   double check_max_diff_ = 0.0;
 };
+
+/// Default initial order: greedily place the node with the smallest residual variance given
+/// the nodes already placed (pivoted Cholesky of the centred Gram matrix, smallest pivot first).
+std::vector<Index> greedy_order(const double* X, Index n, Index d);
 
 /// Inner solver alone: fit every node on its predecessors in `order` (rows of W are parents).
 /// Returns the objective; fills W (d x d) and node_loss (d).
