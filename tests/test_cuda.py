@@ -217,6 +217,14 @@ def test_sliding_window_equals_static_on_the_last_m(dtype):
         rhs = g.astype(np.float64) if t % 3 == 1 else v.astype(np.float64)
         assert rel(host(x), Finv @ rhs) < TOL[dtype], t
     assert S.count == m + 7
+    # set_window = the same state as updates with those gradients.
+    S.set_window(dev(grads[:5]))
+    Gw = np.zeros((m, d))
+    Gw[:5] = grads[:5]
+    assert rel(host(S.ihvp(dev(v))), dense_inverse(Gw, damp) @ v.astype(np.float64)) < TOL[dtype]
+    S.update(dev(grads[5]))
+    Gw[5] = grads[5]
+    assert rel(host(S.ihvp(dev(v))), dense_inverse(Gw, damp) @ v.astype(np.float64)) < TOL[dtype]
     S.reset()
     assert S.count == 0
     assert rel(host(S.ihvp(dev(v))), v / damp) < TOL[dtype]

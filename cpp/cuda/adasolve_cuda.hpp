@@ -67,6 +67,9 @@ class MfacSliding {
   void update_and_ihvp(uptr g, uptr v, uptr x, uptr stream);
   /// The caller zeroes the buffer; this forgets the Gram matrix and the counters.
   void reset(uptr stream);
+  /// The caller wrote `count` gradients into rows 0..count-1 (the rest zero): recompute the
+  /// Gram matrix (SYRK) and its factor; the next update overwrites row count % m.
+  void load(Index count, uptr stream);
   Index count() const { return count_; }
   Index slot() const { return slot_; }
 

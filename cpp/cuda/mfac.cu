@@ -436,6 +436,20 @@ void MfacSliding::reset(uptr stream) {
   slot_ = 0;
   count_ = 0;
 }
+void MfacSliding::load(Index count, uptr stream) {
+  if (count < 0 || count > m_) throw std::invalid_argument("count must be in [0, m]");
+  DeviceGuard g(p_->device);
+  cudaStream_t st = as_stream(stream);
+  if (p_->dbl) {
+    gram_matrix(as_ptr<const double>(p_->G), m_, d_, d_, p_->gram.get(), st);
+    p_->wd.factor_from_gram(p_->gram.get(), st);
+  } else {
+    gram_matrix(as_ptr<const float>(p_->G), m_, d_, d_, p_->gram.get(), st);
+    p_->wf.factor_from_gram(p_->gram.get(), st);
+  }
+  slot_ = count % m_;
+  count_ = count;
+}
 void MfacSliding::update(uptr g, uptr stream) {
   DeviceGuard gd(p_->device);
   if (p_->dbl) p_->step<double>(slot_, as_ptr<const double>(g), nullptr, nullptr, as_stream(stream));

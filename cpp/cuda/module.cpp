@@ -43,6 +43,7 @@ PYBIND11_MODULE(_cuda, m) {
       .def("ihvp", &ac::MfacSliding::ihvp)
       .def("update_and_ihvp", &ac::MfacSliding::update_and_ihvp)
       .def("reset", &ac::MfacSliding::reset)
+      .def("load", &ac::MfacSliding::load)
       .def_property_readonly("count", &ac::MfacSliding::count)
       .def_property_readonly("slot", &ac::MfacSliding::slot);
 

@@ -413,6 +413,23 @@ class CudaSlidingIHVP:
         self._impl.update_and_ihvp(G.ptr, 0 if V is None else V.ptr, device_array(out).ptr, G.stream)
         return out
 
+    def set_window(self, grads: Any) -> None:
+        """Start from the k <= m gradients in the rows of ``grads`` (k, d) (one copy into the
+        buffer and one SYRK): the state that k calls of :meth:`update` would leave."""
+        G = _float_input(grads, "grads", self._dtype)
+        if G.ndim != 2 or G.shape[1] != self._d or not 1 <= G.shape[0] <= self._m:
+            raise ValueError(f"grads must have shape (k, {self._d}) with 1 <= k <= {self._m}, got {G.shape}")
+        k = G.shape[0]
+        if self._B.framework == "torch":
+            self._buf.zero_()
+            self._buf[:k].copy_(G.obj)
+        else:
+            import cupy
+
+            self._buf.fill(0)
+            self._buf[:k] = cupy.asarray(G.obj)
+        self._impl.load(k, device_array(self._buf).stream)
+
     def reset(self) -> None:
         """Forget every gradient (the buffer is zeroed)."""
         self._buf.zero_() if self._B.framework == "torch" else self._buf.fill(0)
