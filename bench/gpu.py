@@ -106,8 +106,23 @@ def bench_mfac(cases, ref, bw, reps):
     from adasolve._cuda_backend import CudaSlidingIHVP, CudaStaticIHVP
 
     rows = []
-    damp = 1e-4
     for d, m in cases:
+        try:
+            _mfac_case(rows, d, m, ref, bw, reps)
+        except Exception as exc:
+            rows.append({"d": d, "m": m, "error": repr(exc)[:300]})
+            print(traceback.format_exc(), flush=True)
+        _free()
+    return rows
+
+
+def _mfac_case(rows, d, m, ref, bw, reps):
+    import torch
+
+    from adasolve._cuda_backend import CudaSlidingIHVP, CudaStaticIHVP
+
+    damp = 1e-4
+    if True:
         gb = m * d * 4 / 1e9
         base = {"d": d, "m": m, "dtype": "float32", "G GB": gb}
         torch.manual_seed(0)
@@ -172,8 +187,8 @@ def bench_mfac(cases, ref, bw, reps):
             _free()
         print(f"mfac d={d:.0e} m={m}: " + "; ".join(
             f"{r['kind']}/{r['impl']} pre {r.get('precompute_ms', float('nan')):.1f} ms ihvp {r.get('ihvp_ms', float('nan')):.2f} ms"
+            f" upd {r.get('update_and_ihvp_ms', float('nan')):.2f} ms"
             for r in rows if r["d"] == d and r["m"] == m), flush=True)
-    return rows
 
 
 def poisson2d(n, dtype=np.float64):

@@ -156,6 +156,25 @@ def test_static_ihvp_wide_m_and_many_cholesky_blocks():
 
 @pytest.mark.cuda
 @needs_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_static_ihvp_long_gradients_cross_gram_chunks(dtype):
+    # d > 2 * 2^16: the Gram matrix is summed over several column chunks plus a ragged one.
+    rng = np.random.default_rng(10)
+    m, d, damp = 8, 2 * 65536 + 123, 3.0
+    G = rng.standard_normal((m, d)).astype(dtype)
+    v = rng.standard_normal(d).astype(dtype)
+    G64, v64 = G.astype(np.float64), v.astype(np.float64)
+    K = m * damp * np.eye(m) + G64 @ G64.T
+    ref = (v64 - G64.T @ np.linalg.solve(K, G64 @ v64)) / damp  # Woodbury in NumPy
+    H = cb.CudaStaticIHVP(dev(G), damp=damp)
+    assert rel(host(H.ihvp(dev(v))), ref) < TOL[dtype]
+    S = cb.CudaSlidingIHVP(d, m, damp=damp, dtype=dtype)
+    S.set_window(dev(G))
+    assert rel(host(S.ihvp(dev(v))), ref) < TOL[dtype]
+
+
+@pytest.mark.cuda
+@needs_torch
 def test_static_ihvp_uses_the_callers_stream_and_tensor_without_copy():
     rng = np.random.default_rng(2)
     G = dev(rng.standard_normal((8, 100)))
@@ -181,8 +200,12 @@ def test_static_ihvp_rejects_bad_input():
     G = dev(np.ones((4, 10)))
     with pytest.raises(ValueError, match="damp"):
         cb.CudaStaticIHVP(G, damp=0.0)
+    bad = np.ones((4, 10))
+    bad[3, 9] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        cb.CudaStaticIHVP(dev(np.full((4, 10), np.nan)))
+        cb.CudaStaticIHVP(dev(bad))
+    with pytest.raises(ValueError, match="NaN"):
+        cb.CudaStaticIHVP(dev(bad.astype(np.float32) * np.inf))
     H = cb.CudaStaticIHVP(G, damp=1.0)
     with pytest.raises(ValueError, match="shape"):
         H.ihvp(dev(np.ones(11)))
@@ -234,7 +257,7 @@ def test_sliding_window_equals_static_on_the_last_m(dtype):
 # Multicolour SOR, SSOR-CG
 # ------------------------------------------------------------------------------------------
 def poisson2d(n):
-    T = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(n, n))
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n))
     return (sp.kron(sp.eye(n), T) + sp.kron(T, sp.eye(n))).tocsr()
 
 
@@ -422,3 +445,41 @@ def test_countsketch_of_a_sparse_matrix():
 def test_gaussian_sketch_statistics():
     S = host(cb.sketch_matrix("gaussian", 200, 1000, seed=1)) * np.sqrt(200)
     assert abs(S.mean()) < 0.01 and abs(S.var() - 1) < 0.01
+
+
+# ------------------------------------------------------------------------------------------
+# Dispatch from the public classes, against the CPU core on the same inputs
+# ------------------------------------------------------------------------------------------
+def test_device_argument_is_validated_without_a_gpu():
+    with pytest.raises(ValueError, match="device must be"):
+        adasolve.StaticIHVP(np.ones((2, 3)), device="gpu")
+    with pytest.raises(TypeError, match="device must be"):
+        adasolve.SlidingIHVP(3, 2, device=0)
+    assert type(adasolve.StaticIHVP(np.ones((2, 3)), device="cpu")) is adasolve.StaticIHVP
+    assert type(adasolve.SlidingIHVP(3, 2, device="cpu")) is adasolve.SlidingIHVP
+
+
+@pytest.mark.cuda
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_public_classes_delegate_and_match_the_cpu_core(dtype):
+    rng = np.random.default_rng(11)
+    m, d, damp = 20, 400, 0.2
+    G = rng.standard_normal((m, d)).astype(dtype)
+    v = rng.standard_normal(d).astype(dtype)
+    cpu = adasolve.StaticIHVP(G, damp)
+    gpu = adasolve.StaticIHVP(dev(G), damp)
+    assert isinstance(gpu, cb.CudaStaticIHVP)
+    assert rel(host(gpu.ihvp(dev(v))), cpu.ihvp(v)) < TOL[dtype]
+    assert rel(host(gpu.diag()), cpu.diag()) < TOL[dtype]
+    assert abs(gpu.element(3, 5) - cpu.element(3, 5)) <= TOL[dtype] * abs(cpu.element(3, 3))
+    # device="cuda" with host input: a copy on the device, results there.
+    g2 = adasolve.StaticIHVP(G, damp, device="cuda")
+    assert rel(host(g2.ihvp(v)), cpu.ihvp(v)) < TOL[dtype]
+    sc = adasolve.SlidingIHVP(d, m, damp, dtype=dtype)
+    sg = adasolve.SlidingIHVP(d, m, damp, dtype=dtype, device="cuda")
+    assert isinstance(sg, cb.CudaSlidingIHVP)
+    for g in rng.standard_normal((m + 3, d)).astype(dtype):
+        xc = sc.update_and_ihvp(g, v)
+        xg = sg.update_and_ihvp(dev(g), dev(v))
+        assert rel(host(xg), xc) < TOL[dtype]

@@ -23,6 +23,8 @@ using uptr = std::uintptr_t;
 int device_count();         ///< cudaGetDeviceCount; throws when the driver is unusable
 std::string device_name(int device);
 void synchronize(uptr stream);
+/// No NaN or Inf among the n contiguous elements at x (one pass, synchronizes the stream).
+bool all_finite(uptr x, Index n, bool dbl, uptr stream);
 
 // ------------------------------------------------------------------------------------------
 // M-FAC (same math as adasolve::mfac): F = damp I + G^T G / m, K = m damp I + G G^T = L L^T,

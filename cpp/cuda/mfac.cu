@@ -283,27 +283,55 @@ struct Woodbury {
   }
 };
 
-// Gram = G G^T (lower, m x m, double). float32 data: chunks over d are multiplied by SSYRK in
-// float and summed in double, so the accumulation error does not grow with d.
-template <class T>
-void gram_matrix(const T* G, Index m, Index d, Index ld, double* gram, cudaStream_t st);
-
-template <>
-void gram_matrix<double>(const double* G, Index m, Index d, Index ld, double* gram, cudaStream_t st) {
-  syrk_t(blas(st), m, d, 1.0, G, ld, 0.0, gram, m);
+// gram (m x m, double) = G G^T. A single GEMM/SYRK with k = d has too few output tiles to fill
+// the GPU (its reduction over d runs inside each tile), so d is cut into chunks of 2^16 columns
+// that one strided-batched GEMM multiplies in parallel; the partial products are summed in
+// double (also keeping float32 accumulation error independent of d).
+inline void gemm_batched(cublasHandle_t h, Index m, Index c, const float* A, Index lda, Index strideA,
+                         float* C, Index nb) {
+  const float one = 1.f, zero = 0.f;
+  check(cublasSgemmStridedBatched_64(h, CUBLAS_OP_T, CUBLAS_OP_N, m, m, c, &one, A, lda, strideA, A, lda,
+                                     strideA, &zero, C, m, m * m, nb), "cublasSgemmStridedBatched");
 }
-template <>
-void gram_matrix<float>(const float* G, Index m, Index d, Index ld, double* gram, cudaStream_t st) {
-  ADA_CUDA(cudaMemsetAsync(gram, 0, m * m * sizeof(double), st));
-  DevBuf<float> part(m * m);
-  const Index chunk = Index(1) << 20;
-  for (Index t0 = 0; t0 < d; t0 += chunk) {
-    const Index c = std::min(chunk, d - t0);
-    syrk_t(blas(st), m, c, 1.0f, G + t0, ld, 0.0f, part.get(), m);
-    k_add_lower<<<grid_for(m * m, 256, 4096), 256, 0, st>>>(part.get(), gram, m);
-    ADA_LAUNCHED("k_add_lower");
+inline void gemm_batched(cublasHandle_t h, Index m, Index c, const double* A, Index lda, Index strideA,
+                         double* C, Index nb) {
+  const double one = 1.0, zero = 0.0;
+  check(cublasDgemmStridedBatched_64(h, CUBLAS_OP_T, CUBLAS_OP_N, m, m, c, &one, A, lda, strideA, A, lda,
+                                     strideA, &zero, C, m, m * m, nb), "cublasDgemmStridedBatched");
+}
+
+template <class T>
+__global__ void k_reduce_batches(const T* __restrict__ parts, Index nb, Index mm, double* __restrict__ gram) {
+  for (Index e = blockIdx.x * (Index)blockDim.x + threadIdx.x; e < mm; e += (Index)gridDim.x * blockDim.x) {
+    double acc = gram[e];
+    for (Index b = 0; b < nb; ++b) acc += static_cast<double>(parts[b * mm + e]);
+    gram[e] = acc;
   }
-  ADA_CUDA(cudaStreamSynchronize(st));  // before `part` is freed
+}
+
+template <class T>
+void gram_matrix(const T* G, Index m, Index d, Index ld, double* gram, cudaStream_t st) {
+  const Index mm = m * m;
+  const Index c = std::min<Index>(d, Index(1) << 16);
+  const Index nfull = d / c, rem = d - nfull * c;
+  const Index batch = std::max<Index>(1, std::min<Index>(nfull, (Index(1) << 26) / mm));
+  DevBuf<T> parts(batch * mm);
+  cublasHandle_t h = blas(st);
+  ADA_CUDA(cudaMemsetAsync(gram, 0, mm * sizeof(double), st));
+  auto reduce = [&](Index nb) {
+    k_reduce_batches<T><<<grid_for(mm, 256, 4096), 256, 0, st>>>(parts.get(), nb, mm, gram);
+    ADA_LAUNCHED("k_reduce_batches");
+  };
+  for (Index b0 = 0; b0 < nfull; b0 += batch) {
+    const Index nb = std::min(batch, nfull - b0);
+    gemm_batched(h, m, c, G + b0 * c, ld, c, parts.get(), nb);
+    reduce(nb);
+  }
+  if (rem > 0) {
+    gemm_batched(h, m, rem, G + nfull * c, ld, rem, parts.get(), 1);
+    reduce(1);
+  }
+  ADA_CUDA(cudaStreamSynchronize(st));  // before `parts` is freed
 }
 
 void check_args(Index m, Index d, Index ld, double damp) {

@@ -26,6 +26,10 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("device_count", &ac::device_count);
   m.def("device_name", &ac::device_name, py::arg("device") = 0);
   m.def("synchronize", &ac::synchronize, py::arg("stream") = 0);
+  m.def("all_finite", [](uptr x, Index n, bool dbl, uptr stream) {
+    py::gil_scoped_release nogil;
+    return ac::all_finite(x, n, dbl, stream);
+  });
 
   py::class_<ac::MfacStatic>(m, "MfacStatic")
       .def(py::init<uptr, Index, Index, Index, bool, double, int, uptr>(), py::arg("grads"),

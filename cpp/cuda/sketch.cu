@@ -174,6 +174,30 @@ std::string device_name(int device) {
   detail::check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
   return prop.name;
 }
+namespace {
+template <class T>
+__global__ void k_all_finite(const T* __restrict__ x, Index n, int* bad) {
+  int local = 0;
+  for (Index i = blockIdx.x * (Index)blockDim.x + threadIdx.x; i < n; i += (Index)gridDim.x * blockDim.x)
+    local |= !isfinite(x[i]);
+  if (__syncthreads_or(local) && threadIdx.x == 0) *bad = 1;
+}
+}  // namespace
+bool all_finite(uptr x, Index n, bool dbl, uptr stream) {
+  cudaStream_t st = detail::as_stream(stream);
+  detail::DevBuf<int> flag(1);
+  detail::check(cudaMemsetAsync(flag.get(), 0, sizeof(int), st), "cudaMemsetAsync");
+  if (n > 0) {
+    const unsigned g = detail::grid_for(n, 256, 4096);
+    if (dbl) k_all_finite<double><<<g, 256, 0, st>>>(detail::as_ptr<const double>(x), n, flag.get());
+    else k_all_finite<float><<<g, 256, 0, st>>>(detail::as_ptr<const float>(x), n, flag.get());
+    detail::check(cudaGetLastError(), "k_all_finite");
+  }
+  int h = 0;
+  detail::check(cudaMemcpyAsync(&h, flag.get(), sizeof(int), cudaMemcpyDeviceToHost, st), "cudaMemcpyAsync");
+  detail::check(cudaStreamSynchronize(st), "cudaStreamSynchronize");
+  return h == 0;
+}
 void synchronize(uptr stream) {
   detail::check(cudaStreamSynchronize(detail::as_stream(stream)), "cudaStreamSynchronize");
 }

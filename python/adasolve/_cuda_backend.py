@@ -46,6 +46,8 @@ __all__ = [
     "gaussian_sketch",
     "countsketch",
     "sketch_matrix",
+    "wants_cuda",
+    "to_device",
 ]
 
 _DLPACK_CUDA = (2, 13)  # kDLCUDA, kDLCUDAManaged
@@ -236,14 +238,8 @@ def _astype(arr: DeviceArray, dtype: np.dtype) -> DeviceArray:
 
 
 def _all_finite(arr: DeviceArray) -> bool:
-    x = arr.obj
-    if arr.framework == "torch":
-        import torch
-
-        return bool(torch.isfinite(x).all().item())
-    import cupy
-
-    return bool(cupy.isfinite(cupy.asarray(x)).all().item())
+    """One pass over a C-contiguous float array by a kernel (no temporary array)."""
+    return bool(_module().all_finite(arr.ptr, arr.size, arr.dtype == np.float64, arr.stream))
 
 
 def _float_input(x: Any, name: str, dtype: Optional[np.dtype] = None, check_finite: bool = True) -> DeviceArray:
@@ -256,6 +252,54 @@ def _float_input(x: Any, name: str, dtype: Optional[np.dtype] = None, check_fini
     if check_finite and arr.size and not _all_finite(arr):
         raise ValueError(f"{name} contains NaN or Inf")
     return arr
+
+
+def wants_cuda(device: Any, *arrays: Any) -> bool:
+    """Dispatch rule of the public classes: ``device="cuda"`` (or ``"cuda:N"``) or CUDA input."""
+    if device is not None and not isinstance(device, str):
+        raise TypeError(f"device must be None, 'cpu' or 'cuda', got {type(device).__name__}")
+    on_gpu = any(a is not None and is_cuda_array(a) for a in arrays)
+    if device is None:
+        return on_gpu
+    if device == "cpu":
+        if on_gpu:
+            raise ValueError("device='cpu' was given CUDA arrays: copy them to the host first, or use device='cuda'")
+        return False
+    if device == "cuda" or device.startswith("cuda:"):
+        return True
+    raise ValueError(f"device must be None, 'cpu' or 'cuda', got {device!r}")
+
+
+def _device_index(device: Any) -> int:
+    return int(device.split(":", 1)[1]) if isinstance(device, str) and device.startswith("cuda:") else 0
+
+
+def to_device(x: Any, framework: Optional[str] = None, device: int = 0):
+    """``x`` as a CUDA array: CUDA arrays pass unchanged; host data is copied to the device as a
+    ``torch.Tensor`` (default when PyTorch is importable) or a ``cupy.ndarray``."""
+    if is_cuda_array(x):
+        return x
+    arr = np.asarray(x)
+    if framework is None:
+        try:
+            import torch  # noqa: F401
+
+            framework = "torch"
+        except ImportError:
+            framework = "cupy"
+    if framework == "torch":
+        import torch
+
+        return torch.as_tensor(arr, device=f"cuda:{device}")
+    import cupy
+
+    with cupy.cuda.Device(device):
+        return cupy.asarray(arr)
+
+
+def _on_device_of(x: Any, ref: DeviceArray):
+    """Host input of a method of a CUDA object goes to that object's framework and device."""
+    return to_device(x, "torch" if ref.framework == "torch" else "cupy", ref.device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,9 +335,10 @@ class CudaStaticIHVP:
     """
 
     def __init__(self, grads: Any, damp: float = 1e-5, *, block_size: Optional[int] = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, device: Any = None) -> None:
         cu = _module()
-        G = _float_input(grads, "grads", None if dtype is None else np.dtype(dtype))
+        G = _float_input(to_device(grads, device=_device_index(device)), "grads",
+                         None if dtype is None else np.dtype(dtype))
         if G.ndim != 2:
             raise ValueError(f"grads must be 2-D (m, d), got shape {G.shape}")
         m, d = G.shape
@@ -315,8 +360,9 @@ class CudaStaticIHVP:
     grads = property(lambda self: self._G.obj, doc="The gradient array in use (the caller's).")
 
     def ihvp(self, v: Any):
-        """``F^{-1} v`` for (d,) or (k, d) CUDA input; a new array of the caller's framework."""
-        V = _vectors(v, self.dim, self.dtype)
+        """``F^{-1} v`` for (d,) or (k, d) CUDA input; a new array of the caller's framework
+        (host input is first copied to the device of ``grads``)."""
+        V = _vectors(_on_device_of(v, self._G), self.dim, self.dtype)
         out = _empty(V, V.shape, self.dtype)
         X = device_array(out)
         self._impl.ihvp(V.ptr, 1 if V.ndim == 1 else V.shape[0], X.ptr, V.stream)
@@ -324,7 +370,7 @@ class CudaStaticIHVP:
 
     def quad(self, v: Any):
         """``v^T F^{-1} v``: a float for one vector, a float64 device array (k,) for a batch."""
-        V = _vectors(v, self.dim, self.dtype)
+        V = _vectors(_on_device_of(v, self._G), self.dim, self.dtype)
         k = 1 if V.ndim == 1 else V.shape[0]
         out = _empty(V, (k,), np.float64)
         self._impl.quad(V.ptr, k, device_array(out).ptr, V.stream)
@@ -357,7 +403,9 @@ class CudaSlidingIHVP:
     """
 
     def __init__(self, dim: int, m: int, damp: float = 1e-5, *, dtype: Any = np.float32,
-                 framework: Optional[str] = None, device: int = 0, block_size: Optional[int] = None) -> None:
+                 framework: Optional[str] = None, device: Any = 0, block_size: Optional[int] = None) -> None:
+        if not isinstance(device, int):
+            device = _device_index(device)
         cu = _module()
         self._d = check_scalar(dim, "dim", kind=int, low=1)
         self._m = check_scalar(m, "m", kind=int, low=1)
@@ -388,7 +436,7 @@ class CudaSlidingIHVP:
     grads = property(lambda self: self._buf, doc="The ring buffer (m, d) on the device.")
 
     def _vec(self, v: Any, name: str) -> DeviceArray:
-        arr = _float_input(v, name, self._dtype)
+        arr = _float_input(_on_device_of(v, self._B), name, self._dtype)
         if arr.shape != (self._d,):
             raise ValueError(f"{name} must have shape ({self._d},), got {arr.shape}")
         return arr
@@ -400,7 +448,7 @@ class CudaSlidingIHVP:
 
     def ihvp(self, v: Any):
         """``F^{-1} v`` with the current window, for (d,) or (k, d) CUDA input."""
-        V = _vectors(v, self._d, self._dtype)
+        V = _vectors(_on_device_of(v, self._B), self._d, self._dtype)
         out = _empty(V, V.shape, self._dtype)
         self._impl.ihvp(V.ptr, 1 if V.ndim == 1 else V.shape[0], device_array(out).ptr, V.stream)
         return out
