@@ -190,6 +190,136 @@ __global__ void k_set_gram_row(const T* __restrict__ r, Index m, Index slot, dou
   gram[slot + i * m] = v;  // row slot
 }
 
+// ---- first pass y = G v (K = 1 or 2 vectors): custom streaming kernel ------------------------
+// cuBLAS GEMV-T / GEMM-TN with m (or m x 2) outputs and a reduction over d ~ 1e7..1e8 leaves
+// most of the GPU idle (the reduction runs inside few output tiles). Here every block owns a
+// 512-column chunk of G: its 8 warps take rows w, w+8, ..., each lane dots 16 contiguous
+// entries (four 16-byte loads) with the matching entries of v held in registers, and a warp
+// shuffle reduces them; partial sums per (row, chunk) are then summed in double.
+template <class T> struct Vec;
+template <> struct Vec<float> { using type = float4; static constexpr int n = 4; };
+template <> struct Vec<double> { using type = double2; static constexpr int n = 2; };
+
+template <class T, int K>
+__global__ void __launch_bounds__(256) k_first_pass(const T* __restrict__ G, Index m, Index d, Index ld,
+                                                    const T* __restrict__ V, Index ldv,
+                                                    T* __restrict__ partial, Index nchunks) {
+  using VT = typename Vec<T>::type;
+  constexpr int NV = 4;                              // vector loads per lane per row
+  constexpr int PER = NV * Vec<T>::n;                // entries per lane
+  constexpr int CHUNK = 32 * PER;
+  const Index chunk = blockIdx.x;
+  const Index c0 = chunk * CHUNK;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const Index j0 = c0 + (Index)lane * PER;
+  const bool full = c0 + CHUNK <= d;
+  T vr[K][PER];
+#pragma unroll
+  for (int q = 0; q < K; ++q)
+#pragma unroll
+    for (int e = 0; e < PER; ++e) {
+      const Index j = j0 + e;
+      vr[q][e] = j < d ? V[q * ldv + j] : T(0);
+    }
+  for (Index r = warp; r < m; r += 8) {
+    const T* row = G + r * ld;
+    T acc[K];
+#pragma unroll
+    for (int q = 0; q < K; ++q) acc[q] = T(0);
+    if (full) {
+      VT buf[NV];
+#pragma unroll
+      for (int u = 0; u < NV; ++u) buf[u] = reinterpret_cast<const VT*>(row + j0)[u];
+#pragma unroll
+      for (int u = 0; u < NV; ++u) {
+        const T* b = reinterpret_cast<const T*>(&buf[u]);
+#pragma unroll
+        for (int e = 0; e < Vec<T>::n; ++e)
+#pragma unroll
+          for (int q = 0; q < K; ++q) acc[q] += b[e] * vr[q][u * Vec<T>::n + e];
+      }
+    } else {
+#pragma unroll
+      for (int e = 0; e < PER; ++e) {
+        const Index j = j0 + e;
+        const T g = j < d ? row[j] : T(0);
+#pragma unroll
+        for (int q = 0; q < K; ++q) acc[q] += g * vr[q][e];
+      }
+    }
+#pragma unroll
+    for (int q = 0; q < K; ++q) {
+      T a = acc[q];
+      for (int o = 16; o > 0; o >>= 1) a += __shfl_down_sync(0xffffffffu, a, o);
+      if (lane == 0) partial[(q * m + r) * nchunks + chunk] = a;
+    }
+  }
+}
+
+// y[q * m + r] = sum over chunks of partial[(q*m + r) * nchunks + chunk], one block per output.
+template <class T>
+__global__ void k_sum_chunks(const T* __restrict__ partial, Index nchunks, T* __restrict__ y) {
+  const Index o = blockIdx.x;
+  double acc = 0.0;
+  for (Index c = threadIdx.x; c < nchunks; c += blockDim.x) acc += static_cast<double>(partial[o * nchunks + c]);
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) y[o] = static_cast<T>(acc);
+}
+
+template <class T>
+bool first_pass_custom(const T* G, Index m, Index d, Index ld, const T* V, Index k, T* y, DevBuf<T>& partial,
+                       cudaStream_t st) {
+  constexpr int CHUNK = 32 * 4 * Vec<T>::n;
+  const bool aligned = (reinterpret_cast<std::uintptr_t>(G) % 16 == 0) && (ld * sizeof(T)) % 16 == 0;
+  if (!aligned || k > 2) return false;
+  const Index nchunks = (d + CHUNK - 1) / CHUNK;
+  if (nchunks > 2147483647LL) return false;
+  partial.resize(nchunks * m * k);
+  if (k == 1)
+    k_first_pass<T, 1><<<(unsigned)nchunks, 256, 0, st>>>(G, m, d, ld, V, d, partial.get(), nchunks);
+  else
+    k_first_pass<T, 2><<<(unsigned)nchunks, 256, 0, st>>>(G, m, d, ld, V, d, partial.get(), nchunks);
+  ADA_LAUNCHED("k_first_pass");
+  k_sum_chunks<T><<<(unsigned)(m * k), 256, 0, st>>>(partial.get(), nchunks, y);
+  ADA_LAUNCHED("k_sum_chunks");
+  return true;
+}
+
+// Batches k > 2: chunks of 2^16 columns through one strided-batched GEMM, summed in double.
+inline void gemm_tn_batched(cublasHandle_t h, Index m, Index k, Index c, const float* A, Index lda,
+                            const float* B, Index ldb, Index stride, float* C, Index nb) {
+  const float one = 1.f, zero = 0.f;
+  check(cublasSgemmStridedBatched_64(h, CUBLAS_OP_T, CUBLAS_OP_N, m, k, c, &one, A, lda, stride, B, ldb,
+                                     stride, &zero, C, m, m * k, nb), "cublasSgemmStridedBatched (pass 1)");
+}
+inline void gemm_tn_batched(cublasHandle_t h, Index m, Index k, Index c, const double* A, Index lda,
+                            const double* B, Index ldb, Index stride, double* C, Index nb) {
+  const double one = 1.0, zero = 0.0;
+  check(cublasDgemmStridedBatched_64(h, CUBLAS_OP_T, CUBLAS_OP_N, m, k, c, &one, A, lda, stride, B, ldb,
+                                     stride, &zero, C, m, m * k, nb), "cublasDgemmStridedBatched (pass 1)");
+}
+template <class T>
+__global__ void k_reduce_to(const T* __restrict__ parts, Index nb, Index n, T* __restrict__ y) {
+  for (Index e = blockIdx.x * (Index)blockDim.x + threadIdx.x; e < n; e += (Index)gridDim.x * blockDim.x) {
+    double acc = 0.0;
+    for (Index b = 0; b < nb; ++b) acc += static_cast<double>(parts[b * n + e]);
+    y[e] = static_cast<T>(acc);
+  }
+}
+template <class T>
+void first_pass_batched(const T* G, Index m, Index d, Index ld, const T* V, Index k, T* y, DevBuf<T>& parts,
+                        cudaStream_t st) {
+  const Index c = std::min<Index>(d, Index(1) << 16);
+  const Index nfull = d / c, rem = d - nfull * c;
+  const Index nb = nfull + (rem > 0);
+  parts.resize(nb * m * k);
+  cublasHandle_t h = blas(st);
+  gemm_tn_batched(h, m, k, c, G, ld, V, d, c, parts.get(), nfull);
+  if (rem > 0) gemm_tn_batched(h, m, k, rem, G + nfull * c, ld, V + nfull * c, d, rem, parts.get() + nfull * m * k, 1);
+  k_reduce_to<T><<<grid_for(m * k, 256, 4096), 256, 0, st>>>(parts.get(), nb, m * k, y);
+  ADA_LAUNCHED("k_reduce_to");
+}
+
 // ---- the shared Woodbury machinery --------------------------------------------------------
 template <class T>
 struct Woodbury {
@@ -199,6 +329,7 @@ struct Woodbury {
   DevBuf<double> Yd;   // m x k, double
   DevBuf<T> Yt;        // m x k, T
   DevBuf<double> sc;   // scratch for norms
+  DevBuf<T> part;      // first-pass partial sums
 
   void init(Index m_, Index d_, Index ld_, double damp_) {
     m = m_; d = d_; ld = ld_; damp = damp_;
@@ -212,11 +343,11 @@ struct Woodbury {
   // Yt (m x k) = G V^T for V (k x d row-major): the first pass over G.
   void first_pass(const T* G, const T* V, Index k, cudaStream_t st) {
     Yt.resize(m * k);
-    cublasHandle_t h = blas(st);
+    if (first_pass_custom(G, m, d, ld, V, k, Yt.get(), part, st)) return;
     if (k == 1)
-      gemv(h, CUBLAS_OP_T, d, m, T(1), G, ld, V, T(0), Yt.get());
+      gemv(blas(st), CUBLAS_OP_T, d, m, T(1), G, ld, V, T(0), Yt.get());
     else
-      gemm(h, CUBLAS_OP_T, CUBLAS_OP_N, m, k, d, T(1), G, ld, V, d, T(0), Yt.get(), m);
+      first_pass_batched(G, m, d, ld, V, k, Yt.get(), part, st);
   }
   // Yd = K^{-1} Yt (columns off..off+k-1 of Yt), back into Yt as T.
   void solve(Index off, Index k, cudaStream_t st) {
