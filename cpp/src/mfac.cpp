@@ -6,6 +6,10 @@
 #include <cstring>
 #include <string>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #ifdef ADASOLVE_HAVE_OPENMP
 #include <omp.h>
 #endif
@@ -16,9 +20,13 @@ namespace {
 
 // Column chunk of the streaming passes: a chunk of V (and of the double accumulators of the
 // second pass) stays in L1/L2 while the m rows of G stream through once.
-constexpr Index kChunk = 2048;
+constexpr Index kChunk = 4096;
 // Column chunk of the Gram GEMMs: products are summed in Scalar within a chunk, in double across.
 constexpr Index kGramChunk = 256;
+
+// Streaming passes below this many entries of G run on one thread: a parallel region costs a
+// wake-up of every thread, which dominates small passes (and more so on a loaded machine).
+constexpr Index kParallelMinEntries = Index(1) << 22;
 
 int n_threads(bool parallel) {
 #ifdef ADASOLVE_HAVE_OPENMP
@@ -37,7 +45,7 @@ int thread_id() {
 #endif
 }
 
-// Dot product accumulated in double with 16 independent lanes (hides the FMA latency).
+// Dot product accumulated in double with independent lanes (hides the FMA latency).
 template <class Scalar>
 inline double dot_acc(const Scalar* a, const Scalar* b, Index n) {
   double s[16] = {0};
@@ -51,6 +59,50 @@ inline double dot_acc(const Scalar* a, const Scalar* b, Index n) {
   for (int l = 0; l < 16; ++l) r += s[l];
   return r;
 }
+
+#ifdef __AVX2__
+inline double hsum(__m256d v) {
+  __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+  lo = _mm_add_pd(lo, hi);
+  return _mm_cvtsd_f64(_mm_add_sd(lo, _mm_unpackhi_pd(lo, lo)));
+}
+
+template <>
+inline double dot_acc<float>(const float* a, const float* b, Index n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  Index t = 0;
+  for (; t + 16 <= n; t += 16) {
+    __m256 a0 = _mm256_loadu_ps(a + t), a1 = _mm256_loadu_ps(a + t + 8);
+    __m256 b0 = _mm256_loadu_ps(b + t), b1 = _mm256_loadu_ps(b + t + 8);
+    s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a0)),
+                         _mm256_cvtps_pd(_mm256_castps256_ps128(b0)), s0);
+    s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a0, 1)),
+                         _mm256_cvtps_pd(_mm256_extractf128_ps(b0, 1)), s1);
+    s2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a1)),
+                         _mm256_cvtps_pd(_mm256_castps256_ps128(b1)), s2);
+    s3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a1, 1)),
+                         _mm256_cvtps_pd(_mm256_extractf128_ps(b1, 1)), s3);
+  }
+  double r = hsum(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  for (; t < n; ++t) r += double(a[t]) * double(b[t]);
+  return r;
+}
+
+template <>
+inline double dot_acc<double>(const double* a, const double* b, Index n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  Index t = 0;
+  for (; t + 16 <= n; t += 16) {
+    s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t), _mm256_loadu_pd(b + t), s0);
+    s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 4), _mm256_loadu_pd(b + t + 4), s1);
+    s2 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 8), _mm256_loadu_pd(b + t + 8), s2);
+    s3 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 12), _mm256_loadu_pd(b + t + 12), s3);
+  }
+  double r = hsum(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  for (; t < n; ++t) r += a[t] * b[t];
+  return r;
+}
+#endif
 
 // Split [0, n) in `parts` contiguous ranges (deterministic reduction order).
 inline void split(Index n, int parts, int p, Index& lo, Index& hi) {
@@ -104,41 +156,120 @@ void gram(const Scalar* G, Index m, Index w, Index ld, double* out, bool paralle
   O.template triangularView<Eigen::StrictlyUpper>() = O.transpose();
 }
 
+// Dot products of rows i..i+R-1 of a column chunk with one vector, accumulated in double.
+template <int R, class Scalar>
+inline void dot_rows(const Scalar* const* g, const Scalar* v, Index n, double* out) {
+  double s[R][4] = {};
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    double vv[4];
+#pragma omp simd
+    for (int l = 0; l < 4; ++l) vv[l] = double(v[t + l]);
+    for (int r = 0; r < R; ++r) {
+#pragma omp simd
+      for (int l = 0; l < 4; ++l) s[r][l] += double(g[r][t + l]) * vv[l];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    double acc = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
+    for (Index u = t; u < n; ++u) acc += double(g[r][u]) * double(v[u]);
+    out[r] += acc;
+  }
+}
+
+#ifdef __AVX2__
+// float rows, double accumulation: 4-column loads widened by vcvtps2pd straight from memory.
+template <>
+inline void dot_rows<4, float>(const float* const* g, const float* v, Index n, double* out) {
+  __m256d s[4][2];
+  for (int r = 0; r < 4; ++r) s[r][0] = s[r][1] = _mm256_setzero_pd();
+  Index t = 0;
+  for (; t + 8 <= n; t += 8) {
+    const __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(v + t));
+    const __m256d v1 = _mm256_cvtps_pd(_mm_loadu_ps(v + t + 4));
+    for (int r = 0; r < 4; ++r) {
+      s[r][0] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(g[r] + t)), v0, s[r][0]);
+      s[r][1] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(g[r] + t + 4)), v1, s[r][1]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    double acc = hsum(_mm256_add_pd(s[r][0], s[r][1]));
+    for (Index u = t; u < n; ++u) acc += double(g[r][u]) * double(v[u]);
+    out[r] += acc;
+  }
+}
+
+// a[t] -= sum_r e[r] * g[r][t] in double for 4 float rows.
+inline void axpy4(const float* g0, const float* g1, const float* g2, const float* g3,
+                  const double* e, double* a, Index n) {
+  const __m256d e0 = _mm256_set1_pd(e[0]), e1 = _mm256_set1_pd(e[1]);
+  const __m256d e2 = _mm256_set1_pd(e[2]), e3 = _mm256_set1_pd(e[3]);
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    __m256d x = _mm256_mul_pd(e0, _mm256_cvtps_pd(_mm_loadu_ps(g0 + t)));
+    __m256d y = _mm256_mul_pd(e1, _mm256_cvtps_pd(_mm_loadu_ps(g1 + t)));
+    x = _mm256_fmadd_pd(e2, _mm256_cvtps_pd(_mm_loadu_ps(g2 + t)), x);
+    y = _mm256_fmadd_pd(e3, _mm256_cvtps_pd(_mm_loadu_ps(g3 + t)), y);
+    _mm256_storeu_pd(a + t, _mm256_sub_pd(_mm256_loadu_pd(a + t), _mm256_add_pd(x, y)));
+  }
+  for (; t < n; ++t)
+    a[t] -= (e[0] * double(g0[t]) + e[1] * double(g1[t])) + (e[2] * double(g2[t]) + e[3] * double(g3[t]));
+}
+#endif
+
+template <class Scalar>
+inline void axpy4(const Scalar* g0, const Scalar* g1, const Scalar* g2, const Scalar* g3,
+                  const double* e, double* a, Index n) {
+  const double e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
+#pragma omp simd
+  for (Index t = 0; t < n; ++t)
+    a[t] -= (e0 * double(g0[t]) + e1 * double(g1[t])) + (e2 * double(g2[t]) + e3 * double(g3[t]));
+}
+
 template <class Scalar>
 void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, Index k, double* Y,
                bool parallel, const Scalar* new_row, Index slot) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
   const Index nchunks = (w + kChunk - 1) / kChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
-  std::vector<std::vector<double>> partial(nt, std::vector<double>(k * m, 0.0));
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int p = thread_id();
-    Index lo, hi;
-    split(nchunks, nt, p, lo, hi);
-    double* acc = partial[p].data();
-    for (Index c = lo; c < hi; ++c) {
-      const Index c0 = c * kChunk, cw = std::min(kChunk, w - c0);
-      if (new_row) std::memcpy(G + slot * ld + c0, new_row + c0, sizeof(Scalar) * cw);
-      for (Index i = 0; i < m; ++i) {
-        const Scalar* gi = G + i * ld + c0;
-        for (Index j = 0; j < k; ++j) acc[j * m + i] += dot_acc(gi, V[j] + c0, cw);
+  // one partial result per chunk, summed in chunk order: deterministic with dynamic scheduling
+  // (which keeps both cores busy when the machine is shared)
+  std::vector<double> partial(static_cast<size_t>(nchunks) * k * m, 0.0);
+#pragma omp parallel for num_threads(nt) schedule(dynamic) if (nt > 1)
+  for (Index c = 0; c < nchunks; ++c) {
+    const Index c0 = c * kChunk, cw = std::min(kChunk, w - c0);
+    double* acc = partial.data() + c * k * m;
+    if (new_row) std::memcpy(G + slot * ld + c0, new_row + c0, sizeof(Scalar) * cw);
+    Index i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const Scalar* g[4] = {G + i * ld + c0, G + (i + 1) * ld + c0, G + (i + 2) * ld + c0,
+                            G + (i + 3) * ld + c0};
+      for (Index j = 0; j < k; ++j) {
+        double o[4] = {0, 0, 0, 0};
+        dot_rows<4>(g, V[j] + c0, cw, o);
+        for (int r = 0; r < 4; ++r) acc[j * m + i + r] += o[r];
       }
+    }
+    for (; i < m; ++i) {
+      const Scalar* g[1] = {G + i * ld + c0};
+      for (Index j = 0; j < k; ++j) dot_rows<1>(g, V[j] + c0, cw, acc + j * m + i);
     }
   }
   std::fill(Y, Y + k * m, 0.0);
-  for (int p = 0; p < nt; ++p)
-    for (Index q = 0; q < k * m; ++q) Y[q] += partial[p][q];
+  for (Index c = 0; c < nchunks; ++c)
+    for (Index q = 0; q < k * m; ++q) Y[q] += partial[c * k * m + q];
 }
 
 template <class Scalar>
 void grads_combine(const Scalar* G, Index m, Index w, Index ld, const double* C, Index k,
                    const Scalar* const* V, double scale, Scalar* const* X, bool parallel) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
   const Index nchunks = (w + kChunk - 1) / kChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     std::vector<double> acc(k * kChunk);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (Index c = 0; c < nchunks; ++c) {
       const Index c0 = c * kChunk, cw = std::min(kChunk, w - c0);
       for (Index j = 0; j < k; ++j) {
@@ -147,11 +278,21 @@ void grads_combine(const Scalar* G, Index m, Index w, Index ld, const double* C,
 #pragma omp simd
         for (Index t = 0; t < cw; ++t) a[t] = double(v[t]);
       }
-      for (Index i = 0; i < m; ++i) {
+      // four rows per sweep over the accumulator: one load/store of it per four rows of G
+      Index i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const Scalar* g0 = G + i * ld + c0;
+        const Scalar* g1 = g0 + ld;
+        const Scalar* g2 = g1 + ld;
+        const Scalar* g3 = g2 + ld;
+        for (Index j = 0; j < k; ++j) {
+          axpy4(g0, g1, g2, g3, C + j * m + i, acc.data() + j * kChunk, cw);
+        }
+      }
+      for (; i < m; ++i) {
         const Scalar* gi = G + i * ld + c0;
         for (Index j = 0; j < k; ++j) {
           const double cji = C[j * m + i];
-          if (cji == 0.0) continue;
           double* a = acc.data() + j * kChunk;
 #pragma omp simd
           for (Index t = 0; t < cw; ++t) a[t] -= cji * double(gi[t]);
