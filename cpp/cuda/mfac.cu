@@ -35,17 +35,6 @@ inline void gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, I
                  double beta, double* C, Index ldc) {
   check(cublasDgemm_64(h, ta, tb, M, N, K, &alpha, A, lda, B, ldb, &beta, C, ldc), "cublasDgemm");
 }
-inline void syrk_t(cublasHandle_t h, Index n, Index k, float alpha, const float* A, Index lda,
-                   float beta, float* C, Index ldc) {  // C = alpha A^T A + beta C (lower)
-  check(cublasSsyrk_64(h, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, n, k, &alpha, A, lda, &beta, C, ldc),
-        "cublasSsyrk");
-}
-inline void syrk_t(cublasHandle_t h, Index n, Index k, double alpha, const double* A, Index lda,
-                   double beta, double* C, Index ldc) {
-  check(cublasDsyrk_64(h, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, n, k, &alpha, A, lda, &beta, C, ldc),
-        "cublasDsyrk");
-}
-
 // ---- small kernels --------------------------------------------------------------------------
 template <class S, class D>
 __global__ void k_convert(const S* __restrict__ src, D* __restrict__ dst, Index n) {
@@ -57,14 +46,6 @@ template <class S, class D>
 void convert(const S* src, D* dst, Index n, cudaStream_t st) {
   k_convert<S, D><<<grid_for(n, 256, 4096), 256, 0, st>>>(src, dst, n);
   ADA_LAUNCHED("k_convert");
-}
-
-// dst (m x m, lower used) += src (float Gram of one chunk), in double.
-__global__ void k_add_lower(const float* __restrict__ src, double* __restrict__ dst, Index m) {
-  for (Index t = blockIdx.x * (Index)blockDim.x + threadIdx.x; t < m * m; t += (Index)gridDim.x * blockDim.x) {
-    Index r = t % m, c = t / m;
-    if (r >= c) dst[t] += static_cast<double>(src[t]);
-  }
 }
 
 // L = Gram + shift * I (copy of the lower triangle).
