@@ -84,6 +84,10 @@ def _as_vectors(v: Any, name: str, d: int, dtype: np.dtype) -> np.ndarray:
 class StaticIHVP:
     """Inverse of the damped empirical Fisher of a fixed set of gradients.
 
+    With ``device="cuda"`` or CUDA ``grads`` (CuPy, PyTorch) the object is an
+    :class:`adasolve._cuda_backend.CudaStaticIHVP` (same methods, results on the GPU;
+    see docs/gpu.md).
+
     ``F = damp * I + G^T G / m`` for the m gradients in the rows of ``grads``.
 
     Parameters
@@ -129,6 +133,7 @@ class StaticIHVP:
         *,
         block_size: Optional[int] = None,
         dtype: Optional[Union[type, np.dtype]] = None,
+        device: Optional[str] = None,
     ) -> None:
         if dtype is not None:
             dtype = _check_dtype(dtype)
@@ -221,6 +226,25 @@ class StaticIHVP:
                 f"block_size={self.block_size}, dtype={self.dtype})")
 
 
+def _cuda_dispatch(device: Any, *arrays: Any):
+    """The CUDA backend module when the call asks for the GPU (device="cuda" or CUDA input)."""
+    if device is None and not any(type(a).__module__.split(".")[0] in ("torch", "cupy") for a in arrays):
+        return None
+    from . import _cuda_backend
+
+    return _cuda_backend if _cuda_backend.wants_cuda(device, *arrays) else None
+
+
+def _static_new(cls, grads=None, *args, device=None, **kwargs):
+    cb = _cuda_dispatch(device, grads)
+    if cb is not None:
+        return cb.CudaStaticIHVP(grads, *args, device=device, **kwargs)
+    return object.__new__(cls)
+
+
+StaticIHVP.__new__ = _static_new  # type: ignore[assignment]
+
+
 class SlidingIHVP:
     """Inverse damped empirical Fisher of the last ``m`` gradients (sliding window).
 
@@ -274,6 +298,7 @@ class SlidingIHVP:
         *,
         block_size: Optional[int] = None,
         dtype: Union[type, np.dtype] = np.float32,
+        device: Optional[str] = None,
     ) -> None:
         d = check_scalar(dim, "dim", kind=int, low=1)
         m = check_scalar(m, "m", kind=int, low=1)
@@ -330,6 +355,12 @@ class SlidingIHVP:
                 or not out.flags.c_contiguous or not out.flags.writeable:
             raise ValueError(f"out must be a writeable C-contiguous {self._dtype} array of shape {tuple(shape)}")
         return out
+
+    def __new__(cls, dim=None, m=None, *args, device=None, **kwargs):
+        cb = _cuda_dispatch(device)
+        if cb is not None:
+            return cb.CudaSlidingIHVP(dim, m, *args, device=device, **kwargs)
+        return object.__new__(cls)
 
     def update(self, g: Any) -> None:
         """Add gradient ``g`` (d,), replacing the oldest one once the window is full."""
