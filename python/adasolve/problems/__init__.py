@@ -7,3 +7,23 @@
 """
 
 __all__: list = []
+
+from ._constrained import (  # noqa: E402
+    CUTEST_EQUALITY_NAMES,
+    EqualityProblem,
+    constrained_logistic,
+    cutest_equality,
+    eq_least_squares,
+    hock_schittkowski,
+    pde_control,
+)
+
+__all__ += [
+    "CUTEST_EQUALITY_NAMES",
+    "EqualityProblem",
+    "constrained_logistic",
+    "cutest_equality",
+    "eq_least_squares",
+    "hock_schittkowski",
+    "pde_control",
+]
