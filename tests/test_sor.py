@@ -330,3 +330,32 @@ def test_bad_input(call, exc, match):
     b = np.ones(A.shape[0])
     with pytest.raises(exc, match=match):
         call(A, b)
+
+
+def _cuda_array_module():
+    try:
+        import cupy
+
+        return lambda a: cupy.asarray(a), lambda a: cupy.asnumpy(a)
+    except ImportError:
+        torch = pytest.importorskip("torch")
+        return (lambda a: torch.as_tensor(a, device="cuda")), (lambda a: a.cpu().numpy())
+
+
+@pytest.mark.cuda
+def test_solve_sor_and_ssor_cg_dispatch_cuda_input():
+    to_dev, to_host = _cuda_array_module()
+    A = poisson2d(40)
+    b = np.random.default_rng(9).standard_normal(A.shape[0])
+    xs = spla.spsolve(A.tocsc(), b)
+    x, info, st = solve_sor(A, to_dev(b), omega=1.8, ordering="multicolor", rtol=1e-10, full_output=True)
+    assert info == 0 and st.converged
+    np.testing.assert_allclose(to_host(x), xs, rtol=1e-7, atol=1e-9)
+    x, info = ssor_cg(A, to_dev(b), omega=1.5, rtol=1e-10)
+    assert info == 0
+    np.testing.assert_allclose(to_host(x), xs, rtol=1e-7, atol=1e-9)
+    t = FakeTuner()
+    x, info = ssor_cg(A, to_dev(b), omega=t, rtol=1e-10)
+    assert [c[0] for c in t.calls] == ["suggest", "observe"]
+    with pytest.raises(ValueError, match="multicolor"):
+        solve_sor(A, to_dev(b))

@@ -165,6 +165,60 @@ def _stats(rep: dict, t0: float, what: str, extra: Optional[dict] = None) -> Sol
     )
 
 
+def _cuda_input(*arrays: Any) -> bool:
+    """True when any array lives on a CUDA device (CuPy, PyTorch): then the GPU backend runs."""
+    if not any(
+        a is not None and not isinstance(a, np.ndarray)
+        and (hasattr(a, "__cuda_array_interface__") or hasattr(a, "__dlpack_device__") or hasattr(a, "is_cuda"))
+        for a in arrays
+    ):
+        return False
+    from . import _cuda_backend as cb
+
+    return any(a is not None and cb.is_cuda_array(a) for a in arrays)
+
+
+def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context, full_output):
+    """Run solve_sor / ssor_cg on CUDA input through adasolve._cuda_backend (multicolour kernels)."""
+    from . import _cuda_backend as cb
+
+    from ._gpu import cuda_available
+
+    ok, why = cuda_available(reason=True)
+    if not ok:
+        raise ValueError(f"b or x0 is a CUDA array but adasolve's CUDA backend is not usable: {why}")
+    if callback is not None:
+        raise ValueError("callback is not supported for CUDA input (the GPU loop runs without host syncs)")
+    if kind == "sor" and ordering != "multicolor":
+        raise ValueError("CUDA input needs ordering='multicolor' (the natural order is sequential)")
+    if isinstance(omega, str):
+        raise ValueError("omega='auto' is not available for CUDA input; pass a float or a tuner")
+    tuner = omega if _is_tuner(omega) else None
+    w = _check_omega(tuner.suggest(context=context) if tuner is not None else omega)
+    rtol, atol = check_tol(rtol, atol, "solve_sor" if kind == "sor" else "ssor_cg")
+    if maxiter is not None:
+        maxiter = check_scalar(maxiter, "maxiter", kind=int, low=1)
+    if kind == "sor":
+        x, info, stats = cb.solve_sor_cuda(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter,
+                                           symmetric=symmetric, full_output=True)
+    else:
+        x, info, stats = cb.ssor_cg_cuda(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter, full_output=True)
+    what = ("SSOR" if symmetric else "SOR") if kind == "sor" else "SSOR-CG"
+    stats = SolveStats(
+        iterations=int(stats["iterations"]),
+        residual_norm=float(stats["residual_norm"]),
+        omega=w,
+        converged=info == 0,
+        elapsed=float(stats["elapsed"]),
+        info=int(info),
+        message=_message(int(info), what + " (CUDA)"),
+        extra={k: v for k, v in stats.items() if k not in {"iterations", "residual_norm", "omega", "converged", "elapsed"}},
+    )
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=None)
+    return (x, info, stats) if full_output else (x, info)
+
+
 def _run(iteration, callback, x, maxiter):
     """Run a C++ iteration object, in one chunk, or one step at a time for callbacks."""
     if callback is None:
@@ -225,6 +279,7 @@ def solve_sor(
         Multicolour orderings change the iteration, and so the iteration counts.
     callback : callable, optional
         ``callback(xk)`` after every sweep (then the C++ loop runs one sweep at a time).
+        Not available for CUDA input.
     context : array_like, optional
         Features of this system for a contextual tuner; ignored otherwise.
     full_output : bool
@@ -241,6 +296,10 @@ def solve_sor(
 
     Notes
     -----
+    CUDA input (a CuPy array or PyTorch CUDA tensor for ``b``/``x0``) runs the
+    multicolour kernels of ``adasolve._cuda`` on the GPU (``ordering="multicolor"``
+    required) and returns an array of the same framework, without host copies.
+
     The residual is not computed after every sweep: the C++ loop predicts from the
     observed convergence rate when the tolerance will be met and checks just before,
     so checks cost a few percent of the solve.
@@ -255,6 +314,9 @@ def solve_sor(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
+    if _cuda_input(b, x0):
+        return _solve_cuda("sor", A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
+                           full_output)
     t0 = time.perf_counter()
     tuner = omega if _is_tuner(omega) else None
     adaptive = isinstance(omega, str)
@@ -335,6 +397,9 @@ def ssor_cg(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
+    if _cuda_input(b, x0):
+        return _solve_cuda("cg", A, b, x0, omega, rtol, atol, maxiter, False, "multicolor", callback, context,
+                           full_output)
     t0 = time.perf_counter()
     tuner = omega if _is_tuner(omega) else None
     if isinstance(omega, str):
