@@ -50,7 +50,18 @@ def hock_schittkowski() -> Dict[str, EqualityProblem]:
 def cutest_equality() -> Dict[str, EqualityProblem]:
     """The paper's equality-constrained CUTEst problems, dict name -> problem in paper order.
 
-    Problems not yet transcribed are absent (compare with :data:`CUTEST_EQUALITY_NAMES`).
+    Problems not yet transcribed are absent (compare with :data:`CUTEST_EQUALITY_NAMES`):
+    currently BA-L1 and BA-L1SP (bundle adjustment on Ladybug data, whose SIF data was not
+    available). Each problem's ``source`` and ``notes`` say where it comes from and which
+    sizes and optimal values were chosen.
+
+    Examples
+    --------
+    >>> from adasolve.problems import cutest_equality
+    >>> probs = cutest_equality()
+    >>> p = probs["BT9"]
+    >>> p.n, p.m, p.f_star
+    (4, 2, -1.0)
     """
     return {k: _hs.DEFS[k]() for k in CUTEST_EQUALITY_NAMES if k in _hs.DEFS}
 

@@ -375,3 +375,8 @@ def mancinone(N: int = 100, alpha: int = 5, beta: float = 14.0, gamma: int = 3):
 
 
 DEFS["MANCINONE"] = mancinone
+
+_reg("HIMMELBE", _zero, lambda x: [0.25 * (x[0] + x[1]) ** 2 - x[2], 1 - x[0], 1 - x[1]],
+     [-1.2, 2.0, 0.0], 0.0, [1.0, 1.0, 1.0],
+     source="Himmelblau (1972) problem 30 / CUTEst HIMMELBE.SIF, via a third-party transcription",
+     notes=_NE + " The SIF file itself was not available; the definition is unverified.")
