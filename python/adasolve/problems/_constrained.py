@@ -50,9 +50,7 @@ def hock_schittkowski() -> Dict[str, EqualityProblem]:
 def cutest_equality() -> Dict[str, EqualityProblem]:
     """The paper's equality-constrained CUTEst problems, dict name -> problem in paper order.
 
-    Problems not yet transcribed are absent (compare with :data:`CUTEST_EQUALITY_NAMES`):
-    currently BA-L1 and BA-L1SP (bundle adjustment on Ladybug data, whose SIF data was not
-    available). Each problem's ``source`` and ``notes`` say where it comes from and which
+    All 47 names of :data:`CUTEST_EQUALITY_NAMES` are present. Each problem's ``source`` and ``notes`` say where it comes from and which
     sizes and optimal values were chosen.
 
     Examples

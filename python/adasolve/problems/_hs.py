@@ -380,3 +380,56 @@ _reg("HIMMELBE", _zero, lambda x: [0.25 * (x[0] + x[1]) ** 2 - x[2], 1 - x[0], 1
      [-1.2, 2.0, 0.0], 0.0, [1.0, 1.0, 1.0],
      source="Himmelblau (1972) problem 30 / CUTEst HIMMELBE.SIF, via a third-party transcription",
      notes=_NE + " The SIF file itself was not available; the definition is unverified.")
+
+
+# BA-L1: one Ladybug point (Bundle Adjustment in the Large) seen by 6 cameras; variables are
+# the point (X, Y, Z) then per camera (RX, RY, RZ, TX, TY, TZ, KA, KB, F).
+_BA_OBS = [(-332.65, 262.09), (-199.76, 166.7), (-253.06, 202.27), (58.13, 271.89),
+           (238.22, 237.37), (317.55, 221.15)]
+_BA_X0 = [-0.6120001572, 0.57175904776, -1.847081276,
+          0.01574151594, -0.0127909362, -0.0044008498, -0.0340938396, -0.107513871,
+          1.1202240291, -3.177064e-7, 5.882049e-13, 399.75152639,
+          0.01597732412, -0.0252244646, -0.0094001416, -0.0085667661, -0.1218804907,
+          0.7190133075, -3.780477e-7, 9.307431e-13, 402.01753386,
+          0.01484625118, -0.0210628994, -0.001166948, -0.0249509707, -0.1139847055,
+          0.92166020737, -3.295265e-7, 6.732885e-13, 400.40175368,
+          0.01991666998, -1.22433082, 0.0119988756, -1.411897512, -0.1148065151,
+          0.44915582738, 5.95875e-8, -2.48391e-13, 407.03024568,
+          0.02082242153, -1.238434791, 0.01389314763, -1.049686225, -0.1299513286,
+          0.33798380231, 4.5673127e-8, -1.79243e-13, 405.91764962,
+          0.01658816461, -1.247226838, 0.01846788123, -0.8617315756, -0.1321089362,
+          0.28256800868, 4.7465711e-8, -1.50881e-13, 404.73590637]
+
+
+def _ba_residuals(x):
+    from ._ad import cos, sqrt
+    P = x[0:3]
+    out = []
+    for k, (uo, vo) in enumerate(_BA_OBS):
+        w = x[3 + 9 * k: 6 + 9 * k]
+        t = x[6 + 9 * k: 9 + 9 * k]
+        ka, kb, f = x[9 + 9 * k: 12 + 9 * k]
+        th = sqrt(w[0] ** 2 + w[1] ** 2 + w[2] ** 2)
+        kv = [wi / th for wi in w]
+        ct, st = cos(th), sin(th)
+        kxp = [kv[1] * P[2] - kv[2] * P[1], kv[2] * P[0] - kv[0] * P[2],
+               kv[0] * P[1] - kv[1] * P[0]]
+        kdp = kv[0] * P[0] + kv[1] * P[1] + kv[2] * P[2]
+        Q = [P[i] * ct + kxp[i] * st + kv[i] * kdp * (1 - ct) + t[i] for i in range(3)]
+        px, py = -Q[0] / Q[2], -Q[1] / Q[2]
+        r2 = px * px + py * py
+        d = 1 + ka * r2 + kb * r2 * r2
+        out += [f * d * px - uo, f * d * py - vo]
+    return out
+
+
+_BA_NOTE = (_NE + " Data (6 observations of one Ladybug point, cameras 1 2 4 27 30 37) and "
+            "the BAL projection model (Rodrigues rotation, p = -Q_xy / Q_z, radial distortion "
+            "1 + KA r^2 + KB r^4, focal F) as in BA-L1.SIF; transcribed from a third-party copy, "
+            "the SIF itself was not available. x0 has nonzero rotation vectors (required: the "
+            "exact Rodrigues formula divides by ||w||).")
+_reg("BA-L1", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1.SIF (N. Gould, 2016)",
+     notes=_BA_NOTE)
+_reg("BA-L1SP", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1SP.SIF (N. Gould, 2016)",
+     notes=_BA_NOTE + " ASSUMPTION: BA-L1SP is taken to be the same equations as BA-L1 (the "
+     "SP variant differs in its SIF formulation); not verified.")
