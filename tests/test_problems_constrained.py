@@ -133,6 +133,17 @@ def test_constrained_logistic():
     q = constrained_logistic(20, seed=1)
     np.testing.assert_array_equal(p.c(p.x0), q.c(q.x0))
     assert p.fun(np.zeros(20)) == pytest.approx(np.log(2))
+    big = constrained_logistic(100_000, seed=0)
+    w = big.x0
+    assert big.jac(w).shape == (100_000,) and big.c(w).shape == (11,)
+    Hop = big.hess(w, np.ones(11))
+    u = np.random.default_rng(0).standard_normal(100_000)
+    assert (Hop @ u).shape == (100_000,)
+    # matrix-free Hessian equals the explicit sparse one
+    X, y = big.extra["X"], big.extra["y"]
+    s = 1 / (1 + np.exp(-(-y * (X @ w))))
+    Hu = X.T @ (s * (1 - s) / X.shape[0] * (X @ u)) + 2 * u
+    np.testing.assert_allclose(Hop @ u, Hu, rtol=1e-10, atol=1e-14)
     pytest.importorskip("sklearn")
     b = constrained_logistic(data="breast_cancer")
     assert (b.n, b.m) == (30, 11)
