@@ -50,7 +50,16 @@ def hock_schittkowski() -> Dict[str, EqualityProblem]:
 def cutest_equality() -> Dict[str, EqualityProblem]:
     """The paper's equality-constrained CUTEst problems, dict name -> problem in paper order.
 
-    Problems not yet transcribed are absent (compare with :data:`CUTEST_EQUALITY_NAMES`).
+    All 47 names of :data:`CUTEST_EQUALITY_NAMES` are present. Each problem's ``source`` and ``notes`` say where it comes from and which
+    sizes and optimal values were chosen.
+
+    Examples
+    --------
+    >>> from adasolve.problems import cutest_equality
+    >>> probs = cutest_equality()
+    >>> p = probs["BT9"]
+    >>> p.n, p.m, p.f_star
+    (4, 2, -1.0)
     """
     return {k: _hs.DEFS[k]() for k in CUTEST_EQUALITY_NAMES if k in _hs.DEFS}
 
@@ -115,14 +124,20 @@ def _logistic_data(n_features, n_samples, rng, data):
             X, y = loader(return_X_y=True)
         else:
             X, y = data
-        X = np.asarray(X, dtype=float)
-        X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+        X = X.tocsr().astype(float) if sp.issparse(X) else np.asarray(X, dtype=float)
+        if not sp.issparse(X):
+            X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
         y = np.asarray(y, dtype=float)
         y = np.where(y > 0, 1.0, -1.0)
         return X, y
     if n_samples is None:
         n_samples = 2 * n_features
-    X = rng.standard_normal((n_samples, n_features))
+    if n_samples * n_features > 4_000_000:
+        # large sizes: sparse Gaussian features (~20 per sample) keep memory O(nnz)
+        X = sp.random(n_samples, n_features, density=min(1.0, 20.0 / n_features),
+                      random_state=rng, data_rvs=rng.standard_normal, format="csr")
+    else:
+        X = rng.standard_normal((n_samples, n_features))
     w = rng.standard_normal(n_features)
     y = np.where(X @ w + 0.5 * rng.standard_normal(n_samples) > 0, 1.0, -1.0)
     return X, y
@@ -136,7 +151,9 @@ def constrained_logistic(n_features: int = 10, n_samples: Optional[int] = None, 
     ``G`` a (10, n) Gaussian matrix and ``b = G w0`` for a random unit ``w0`` (feasible).
     ``data``: None (generated Gaussian features, ``n_samples = 2 n`` by default), a
     scikit-learn loader name such as ``"breast_cancer"`` (standardized), or ``(X, y)``.
-    ``m = 11`` (fewer linear rows when ``n <= 10``). Dense derivatives.
+    ``m = 11`` (fewer linear rows when ``n <= 10``). For ``n <= 2000`` the Hessian is a
+    dense array; above, a matrix-free ``LinearOperator`` (``Z^T D Z + 2 v_m I``) and the
+    generated features are sparse (about 20 per sample) once ``n_samples * n`` exceeds 4e6.
     """
     rng = check_random_state(seed)
     X, y = _logistic_data(n_features, n_samples, rng, data)
@@ -146,7 +163,7 @@ def constrained_logistic(n_features: int = 10, n_samples: Optional[int] = None, 
     w0 = rng.standard_normal(n)
     w0 /= np.linalg.norm(w0)
     b = G @ w0
-    Z = -y[:, None] * X  # margins are -Z w
+    Z = sp.csr_matrix(sp.diags(-y) @ X) if sp.issparse(X) else -y[:, None] * X  # margin -Zw
 
     def _sig(t):
         return 0.5 * (1 + np.tanh(0.5 * t))
@@ -163,12 +180,24 @@ def constrained_logistic(n_features: int = 10, n_samples: Optional[int] = None, 
     def cjac(w):
         return np.vstack([G, 2 * w[None, :]])
 
+    dense = n <= 2000
+
     def chess(w, v):
-        return 2.0 * v[-1] * np.eye(n)
+        if dense:
+            return 2.0 * v[-1] * np.eye(n)
+        return sp.identity(n, format="csr") * (2.0 * v[-1])
 
     def hess(w, v):
         s = _sig(Z @ w)
-        return (Z.T * (s * (1 - s))) @ Z / N + chess(w, v)
+        d = s * (1 - s) / N
+        if dense:
+            Zd = Z.toarray() if sp.issparse(Z) else Z
+            return (Zd.T * d) @ Zd + chess(w, v)
+        from scipy.sparse.linalg import LinearOperator
+        mu = 2.0 * v[-1]
+        # an n x n dense Hessian would not fit: matrix-free Z^T D Z + mu I
+        return LinearOperator((n, n), matvec=lambda u: Z.T @ (d * (Z @ u)) + mu * u,
+                              dtype=float)
 
     x0 = np.zeros(n)
     x0[0] = 1.0

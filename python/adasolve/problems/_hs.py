@@ -216,3 +216,220 @@ _sif("PRICE4NE", _zero, lambda x: [2 * x[0] ** 3 * x[1] - x[1] ** 3, 6 * x[0] - 
 _sif("DENSCHNFNE", _zero, lambda x: [2 * (x[0] + x[1]) ** 2 + (x[0] - x[1]) ** 2 - 8,
                                      5 * x[0] ** 2 + (x[1] - 3) ** 2 - 9],
      [2.0, 0.0], 0.0, notes=_NE)
+
+_sif("DENSCHNCNE", _zero, lambda x: [x[0] ** 2 + x[1] ** 2 - 2,
+                                     _exp(x[0] - 1) + x[1] ** 3 - 2],
+     [2.0, 3.0], 0.0, [1.0, 1.0], notes=_NE + " Residuals of DENSCHNC.SIF.")
+_sif("SINVALNE", _zero, lambda x: [(x[1] - sin(x[0])) / math.sqrt(1e-3), x[0] / 2.0],
+     [4.712389, -1.0], 0.0, [0.0, 0.0],
+     notes=_NE + " Residuals of SINEVAL.SIF divided by sqrt(scale) (the SINVALNE SIF itself "
+     "was not available to check the scaling; the solution set is the same).")
+
+
+def _trigon1(x):
+    n = len(x)
+    cs = [_cos(t) for t in x]
+    tot = sum(cs)
+    return [tot - cs[i] + (i + 2) * cs[i] + (i + 1) * sin(x[i]) - (n + i + 1) for i in range(n)]
+
+
+_sif("TRIGON1NE", _zero, _trigon1, [0.1] * 10, 0.0, [0.0] * 10,
+     notes=_NE + " Residuals of TRIGON1.SIF, N = 10.")
+
+
+def _morebv(x):
+    n = len(x)
+    h = 1.0 / (n + 1)
+    xs = [0.0] + list(x) + [0.0]
+    return [2 * xs[i] - xs[i - 1] - xs[i + 1] + 0.5 * h * h * (xs[i] + i * h + 1) ** 3
+            for i in range(1, n + 1)]
+
+
+_N_MB = 10
+_sif("MOREBVNE", _zero, _morebv,
+     [(i / (_N_MB + 1)) * (i / (_N_MB + 1) - 1) for i in range(1, _N_MB + 1)], 0.0,
+     notes=_NE + " Residuals of MOREBV.SIF with N = 10 (the S2MPJ default; CUTEst may use "
+     "another default N).")
+
+
+def _inteq(x):
+    n = len(x) - 2
+    h = 1.0 / (n + 1)
+    t = [j * h for j in range(n + 2)]
+    a = [None] + [(x[j] + 1 + t[j]) ** 3 for j in range(1, n + 1)]
+    out = [x[0]]
+    for i in range(1, n + 1):
+        s = x[i]
+        for j in range(1, i + 1):
+            s = s + 0.5 * h * (1 - t[i]) * t[j] * a[j]
+        for j in range(i + 1, n + 1):
+            s = s + 0.5 * h * t[i] * (1 - t[j]) * a[j]
+        out.append(s)
+    out.append(x[n + 1])
+    return out
+
+
+_N_IE = 10
+_sif("INTEQNE", _zero, _inteq,
+     [0.0] + [(i / (_N_IE + 1)) * (i / (_N_IE + 1) - 1) for i in range(1, _N_IE + 1)] + [0.0],
+     0.0, notes=_NE + " INTEQNE.SIF with N = 10 (n = N + 2 = 12, boundary variables included).")
+
+
+def _orthregb_data():
+    a, b, c, cx, cy, cz = 9.0, 6.0, 7.0, 0.5, 0.5, 0.5
+    return [(cx + a, cy + a, cz), (cx + b, cy - b, cz), (cx - a, cy - a, cz),
+            (cx - b, cy + b, cz), (cx, cy, cz + c), (cx, cy, cz - c)]
+
+
+_ORTH = _orthregb_data()
+
+
+def _orth_f(x):
+    s = 0.0
+    for k, (xd, yd, zd) in enumerate(_ORTH):
+        X, Y, Z = x[9 + 3 * k: 12 + 3 * k]
+        s = s + (X - xd) ** 2 + (Y - yd) ** 2 + (Z - zd) ** 2
+    return s
+
+
+def _orth_c(x):
+    h11, h12, h13, h22, h23, h33, g1, g2, g3 = x[:9]
+    out = []
+    for k in range(len(_ORTH)):
+        X, Y, Z = x[9 + 3 * k: 12 + 3 * k]
+        out.append(h11 * X * X + 2 * h12 * X * Y + h22 * Y * Y - 2 * g1 * X - 2 * g2 * Y
+                   + 2 * h13 * X * Z + 2 * h23 * Y * Z + h33 * Z * Z - 2 * g3 * Z - 1)
+    return out
+
+
+_sif("ORTHREGB", _orth_f, _orth_c,
+     [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0] + [t for p in _ORTH for t in p], 0.0,
+     notes="Variables H11 H12 H13 H22 H23 H33 G1 G2 G3 then (X, Y, Z) of the 6 points; "
+     "f_star = 0 from the SIF comment (an ellipsoid through the 6 data points).")
+
+
+def _exp(t):
+    from ._ad import exp
+    return exp(t)
+
+
+def _cos(t):
+    from ._ad import cos
+    return cos(t)
+
+
+def mancinone(N: int = 100, alpha: int = 5, beta: float = 14.0, gamma: int = 3):
+    """MANCINONE (CUTEst): c_i(x) = beta N x_i + sum_{j != i} e_ij(x_i) - (i - N/2)^gamma.
+
+    ``e_ij(x) = v (sin^alpha(log v) + cos^alpha(log v))``, ``v = sqrt(x^2 + i/j)``. Each
+    c_i depends on x_i only (diagonal Jacobian); derivatives are written out in closed
+    form and vectorized over (i, j) because the dense forward mode would cost O(N^4).
+    """
+    import numpy as np
+
+    from ._base import EqualityProblem
+
+    n = int(N)
+    idx = np.arange(1, n + 1, dtype=float)
+    K = idx[:, None] / idx[None, :]            # i / j
+    off = ~np.eye(n, dtype=bool)
+    ci = (idx - n / 2.0) ** gamma
+    bn = beta * n
+
+    def _elems(x):
+        q = x[:, None] ** 2 + K
+        u = 0.5 * np.log(q)
+        s, c = np.sin(u), np.cos(u)
+        ev = np.exp(u)
+        P = s**alpha + c**alpha
+        P1 = alpha * (s ** (alpha - 1) * c - c ** (alpha - 1) * s)
+        P2 = alpha * ((alpha - 1) * s ** (alpha - 2) * c * c - s**alpha
+                      + (alpha - 1) * c ** (alpha - 2) * s * s - c**alpha)
+        u1 = x[:, None] / q
+        u2 = (K - x[:, None] ** 2) / q**2
+        e = ev * P
+        e_u = ev * (P + P1)
+        e_uu = ev * (P + 2 * P1 + P2)
+        return (np.where(off, e, 0).sum(1), np.where(off, e_u * u1, 0).sum(1),
+                np.where(off, e_uu * u1**2 + e_u * u2, 0).sum(1))
+
+    def cval(x):
+        return bn * x + _elems(x)[0] - ci
+
+    def cjac(x):
+        return np.diag(bn + _elems(x)[1])
+
+    def chess(x, v):
+        return np.diag(v * _elems(x)[2])
+
+    # starting point of the SIF file: x0_i = A (H_i + c_i) with H_i = sum_{j!=i} e_ij(0)
+    A = -bn / (bn**2 - (alpha + 1) ** 2 * (n - 1) ** 2)
+    x0 = A * (_elems(np.zeros(n))[0] + ci)
+    x0.setflags(write=False)
+    zero_n = np.zeros(n)
+    return EqualityProblem(
+        "MANCINONE", n, n, x0, lambda x: 0.0, lambda x: zero_n.copy(),
+        lambda x, v: chess(x, v), cval, cjac, chess, 0.0, None,
+        SIF.format("MANCINONE.SIF"),
+        _NE + f" N = {n} (CUTEst's MANCINO default; S2MPJ's copy sets N = 10).")
+
+
+DEFS["MANCINONE"] = mancinone
+
+_reg("HIMMELBE", _zero, lambda x: [0.25 * (x[0] + x[1]) ** 2 - x[2], 1 - x[0], 1 - x[1]],
+     [-1.2, 2.0, 0.0], 0.0, [1.0, 1.0, 1.0],
+     source="Himmelblau (1972) problem 30 / CUTEst HIMMELBE.SIF, via a third-party transcription",
+     notes=_NE + " The SIF file itself was not available; the definition is unverified.")
+
+
+# BA-L1: one Ladybug point (Bundle Adjustment in the Large) seen by 6 cameras; variables are
+# the point (X, Y, Z) then per camera (RX, RY, RZ, TX, TY, TZ, KA, KB, F).
+_BA_OBS = [(-332.65, 262.09), (-199.76, 166.7), (-253.06, 202.27), (58.13, 271.89),
+           (238.22, 237.37), (317.55, 221.15)]
+_BA_X0 = [-0.6120001572, 0.57175904776, -1.847081276,
+          0.01574151594, -0.0127909362, -0.0044008498, -0.0340938396, -0.107513871,
+          1.1202240291, -3.177064e-7, 5.882049e-13, 399.75152639,
+          0.01597732412, -0.0252244646, -0.0094001416, -0.0085667661, -0.1218804907,
+          0.7190133075, -3.780477e-7, 9.307431e-13, 402.01753386,
+          0.01484625118, -0.0210628994, -0.001166948, -0.0249509707, -0.1139847055,
+          0.92166020737, -3.295265e-7, 6.732885e-13, 400.40175368,
+          0.01991666998, -1.22433082, 0.0119988756, -1.411897512, -0.1148065151,
+          0.44915582738, 5.95875e-8, -2.48391e-13, 407.03024568,
+          0.02082242153, -1.238434791, 0.01389314763, -1.049686225, -0.1299513286,
+          0.33798380231, 4.5673127e-8, -1.79243e-13, 405.91764962,
+          0.01658816461, -1.247226838, 0.01846788123, -0.8617315756, -0.1321089362,
+          0.28256800868, 4.7465711e-8, -1.50881e-13, 404.73590637]
+
+
+def _ba_residuals(x):
+    from ._ad import cos, sqrt
+    P = x[0:3]
+    out = []
+    for k, (uo, vo) in enumerate(_BA_OBS):
+        w = x[3 + 9 * k: 6 + 9 * k]
+        t = x[6 + 9 * k: 9 + 9 * k]
+        ka, kb, f = x[9 + 9 * k: 12 + 9 * k]
+        th = sqrt(w[0] ** 2 + w[1] ** 2 + w[2] ** 2)
+        kv = [wi / th for wi in w]
+        ct, st = cos(th), sin(th)
+        kxp = [kv[1] * P[2] - kv[2] * P[1], kv[2] * P[0] - kv[0] * P[2],
+               kv[0] * P[1] - kv[1] * P[0]]
+        kdp = kv[0] * P[0] + kv[1] * P[1] + kv[2] * P[2]
+        Q = [P[i] * ct + kxp[i] * st + kv[i] * kdp * (1 - ct) + t[i] for i in range(3)]
+        px, py = -Q[0] / Q[2], -Q[1] / Q[2]
+        r2 = px * px + py * py
+        d = 1 + ka * r2 + kb * r2 * r2
+        out += [f * d * px - uo, f * d * py - vo]
+    return out
+
+
+_BA_NOTE = (_NE + " Data (6 observations of one Ladybug point, cameras 1 2 4 27 30 37) and "
+            "the BAL projection model (Rodrigues rotation, p = -Q_xy / Q_z, radial distortion "
+            "1 + KA r^2 + KB r^4, focal F) as in BA-L1.SIF; transcribed from a third-party copy, "
+            "the SIF itself was not available. x0 has nonzero rotation vectors (required: the "
+            "exact Rodrigues formula divides by ||w||).")
+_reg("BA-L1", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1.SIF (N. Gould, 2016)",
+     notes=_BA_NOTE)
+_reg("BA-L1SP", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1SP.SIF (N. Gould, 2016)",
+     notes=_BA_NOTE + " ASSUMPTION: BA-L1SP is taken to be the same equations as BA-L1 (the "
+     "SP variant differs in its SIF formulation); not verified.")
