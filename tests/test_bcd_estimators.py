@@ -69,3 +69,8 @@ def test_estimator_bad_params():
         LogisticRegression("l3").fit(X, y > 3)
     with pytest.raises(ValueError, match="C must be"):
         LogisticRegression(C=0).fit(X, y > 3)
+
+
+@parametrize_with_checks([Lasso(alpha=0.1), ElasticNet(alpha=0.1), LogisticRegression()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)

@@ -200,7 +200,7 @@ class LogisticRegression(ClassifierMixin, _BCDLinear):
         self.classes_, yi = np.unique(y, return_inverse=True)
         K = self.classes_.size
         if K < 2:
-            raise ValueError(f"This solver needs samples of at least 2 classes; got only {self.classes_[0]}")
+            raise ValueError(f"This solver needs samples of at least 2 classes in the data; got one class: {self.classes_[0]}")
         n, p = X.shape
         Xf = _with_intercept_column(X) if self.fit_intercept else X
         q = Xf.shape[1]
