@@ -46,7 +46,8 @@ std::unique_ptr<bcd::Solver> make_solver(const std::string& loss, const py::obje
                                          const py::object& l1, const py::object& l2, bool nonneg,
                                          const std::string& rule, const std::string& blocks,
                                          const std::string& update, Index block_size, double tol,
-                                         std::uint64_t seed, Index gram_limit) {
+                                         std::uint64_t seed, Index gram_limit,
+                                         const py::object& x0) {
   bcd::ProblemData P;
   P.loss = bcd::parse_loss(loss);
   bcd::Options o;
@@ -60,6 +61,7 @@ std::unique_ptr<bcd::Solver> make_solver(const std::string& loss, const py::obje
   P.nonneg = nonneg;
   P.l1 = to_vec(l1);
   P.l2 = to_vec(l2);
+  P.x0 = to_vec(x0);
   if (P.loss == bcd::Loss::Quadratic) {
     // X is the CSR of the symmetric matrix A, y the linear term b
     P.A = to_sparse<Eigen::ColMajor>(X.cast<py::tuple>());
@@ -105,7 +107,7 @@ void bind_bcd(py::module_ m) {
       .def(py::init(&make_solver), py::arg("loss"), py::arg("X"), py::arg("y"), py::arg("Y"),
            py::arg("l1"), py::arg("l2"), py::arg("nonneg"), py::arg("rule"), py::arg("blocks"),
            py::arg("update"), py::arg("block_size"), py::arg("tol"), py::arg("seed"),
-           py::arg("gram_limit") = 4096)
+           py::arg("gram_limit") = 4096, py::arg("x0") = py::none())
       .def("run", &bcd::Solver::run, py::arg("iters"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("x", [](const bcd::Solver& s) {
         const auto& x = s.x();

@@ -45,6 +45,7 @@ struct ProblemData {
   Eigen::VectorXd b;                                // quadratic: linear term
   Eigen::VectorXd l1, l2;                           // per-variable penalty weights
   bool nonneg = false;
+  Eigen::VectorXd x0;                               // optional warm start (empty: zeros)
 
   Index n_vars() const { return loss == Loss::Quadratic ? A.cols() : n_features * n_classes; }
 };

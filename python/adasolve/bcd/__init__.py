@@ -304,6 +304,12 @@ def bcd_minimize(
     >>> bool(res.success), bool(np.allclose(res.x, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-5))
     (True, True)
     """
+    return _run(problem, rule=rule, block_size=block_size, blocks=blocks, update=update,
+                maxiter=maxiter, tol=tol, seed=seed, callback=callback)
+
+
+def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callback=None, x0=None):
+    # bcd_minimize plus a warm start (used by the estimators' working-set loop)
     if not isinstance(problem, _Problem):
         raise TypeError(
             "problem must be a LeastSquares, Logistic, Softmax or LabelPropagation instance, "
@@ -320,6 +326,7 @@ def bcd_minimize(
     eng = _core.bcd.Solver(
         **problem._engine_args(), rule=rule, blocks=blocks, update=update, block_size=block_size,
         tol=tol, seed=seed_to_uint64(seed),
+        x0=None if x0 is None else np.ascontiguousarray(x0, dtype=np.float64),
     )
     status = 1
     if callback is None:
