@@ -1,0 +1,127 @@
+"""Seeded generators of the problems of Nutini, Laradji & Schmidt (JMLR 2022), Section 'experiments'.
+
+Constructions follow the reference code (IssamLaradji/BlockCoordinateDescent, ``src/datasets``);
+the random streams are NumPy's, so the numbers differ from the MATLAB-generated ``exp4.mat``
+while the distributions are the same. Each function returns a problem object for
+:func:`adasolve.bcd_minimize`; ``n``/``p`` can be shrunk for quick experiments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import check_random_state
+from . import LabelPropagation, LeastSquares, Logistic, Softmax
+
+__all__ = ["make_A", "make_A_nonneg_l1", "make_B", "make_C", "make_D", "make_E"]
+
+
+def _design(n: int, p: int, rng: np.random.Generator) -> np.ndarray:
+    # randn + 1, columns scaled by 10 N(0,1), entries kept with probability 10 log(n) / n
+    X = rng.standard_normal((n, p)) + 1.0
+    X *= 10.0 * rng.standard_normal(p)
+    X *= rng.random((n, p)) < min(1.0, 10.0 * np.log(n) / n)
+    return X
+
+
+def _sparse_w(p: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(p) * (rng.random(p) < 0.1)
+
+
+def make_A(n: int = 1000, p: int = 10000, seed: Any = 0) -> LeastSquares:
+    """Dataset A: least squares, ``X`` 1000 x 10000 with 10 log(n)/n density, sparse ``w``.
+
+    Examples
+    --------
+    >>> make_A(50, 100).n_vars
+    100
+    """
+    rng = check_random_state(seed)
+    X = _design(n, p, rng)
+    y = X @ _sparse_w(p, rng) + rng.standard_normal(n)
+    return LeastSquares(X, y)
+
+
+def make_A_nonneg_l1(n: int = 1000, p: int = 10000, l1: float = 50000.0, seed: Any = 0) -> LeastSquares:
+    """Dataset A with non-negativity and L1 (lambda = 50000 in the paper)."""
+    prob = make_A(n, p, seed)
+    return LeastSquares(prob.X, prob.y, l1=l1, nonneg=True)
+
+
+def make_B(n: int = 1000, p: int = 10000, seed: Any = 0) -> Logistic:
+    """Dataset B: binary logistic, labels sign(Xw) flipped with probability 0.1."""
+    rng = check_random_state(seed)
+    X = _design(n, p, rng)
+    y = np.sign(X @ _sparse_w(p, rng))
+    y[y == 0] = 1.0
+    y[rng.random(n) < 0.1] *= -1
+    return Logistic(X, y)
+
+
+def make_C(n: int = 1000, p: int = 1000, k: int = 50, seed: Any = 0) -> Softmax:
+    """Dataset C: softmax with 50 classes, labels argmax(XW + noise), dense W ~ N(0, 1)."""
+    rng = check_random_state(seed)
+    X = _design(n, p, rng)
+    W = rng.standard_normal((p, k))
+    labels = np.argmax(X @ W + rng.standard_normal((n, k)), axis=1)
+    return Softmax(X, np.eye(k)[labels])
+
+
+def make_D(m: int = 50, n_labeled: int = 100, seed: Any = 0) -> LabelPropagation:
+    """Dataset D: label propagation on an m x m lattice (4 neighbours), weights in {0, 1e5},
+    ``n_labeled`` labelled nodes with values ~ N(0, 100)."""
+    rng = check_random_state(seed)
+    idx = np.arange(m * m).reshape(m, m)
+    rows = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    cols = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    w = 1e5 * (rng.random(rows.size) < 0.5)
+    keep = w > 0
+    rows, cols, w = rows[keep], cols[keep], w[keep]
+    W = sp.coo_matrix((np.r_[w, w], (np.r_[rows, cols], np.r_[cols, rows])), shape=(m * m, m * m)).tocsr()
+    # isolated nodes would make the system singular: tie them to a neighbour with a unit weight
+    deg = np.asarray(W.sum(axis=1)).ravel()
+    iso = np.flatnonzero(deg == 0)
+    if iso.size:
+        nb = np.where(iso % m < m - 1, iso + 1, iso - 1)
+        extra = sp.coo_matrix((np.ones(2 * iso.size), (np.r_[iso, nb], np.r_[nb, iso])), shape=W.shape)
+        W = (W + extra).tocsr()
+    labeled = rng.choice(m * m, n_labeled, replace=False)
+    y = 10.0 * rng.standard_normal(m * m)
+    return _connected(W, y, labeled, rng)
+
+
+def make_E(n: int = 2000, n_labeled: int = 100, k: int = 5, noise: float = 0.1, seed: Any = 0) -> LabelPropagation:
+    """Dataset E: label propagation on a two-moons k-nearest-neighbour graph (unit weights)."""
+    from scipy.spatial import cKDTree
+
+    rng = check_random_state(seed)
+    t = rng.random(n) * np.pi
+    half = n // 2
+    pts = np.empty((n, 2))
+    pts[:half] = np.c_[np.cos(t[:half]), np.sin(t[:half])]
+    pts[half:] = np.c_[1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])]
+    pts += noise * rng.standard_normal(pts.shape)
+    _, nbr = cKDTree(pts).query(pts, k + 1)
+    rows = np.repeat(np.arange(n), k)
+    cols = nbr[:, 1:].ravel()
+    W = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
+    W = ((W + W.T) > 0).astype(float)
+    labels = np.r_[np.ones(half), -np.ones(n - half)]
+    labeled = rng.choice(n, n_labeled, replace=False)
+    return _connected(W.tocsr(), labels, labeled, rng)
+
+
+def _connected(W, y, labeled, rng) -> LabelPropagation:
+    # every connected component needs a labelled node for a positive definite system
+    from scipy.sparse.csgraph import connected_components
+
+    _, comp = connected_components(W, directed=False)
+    lab = set(labeled.tolist())
+    have = set(comp[list(lab)].tolist())
+    for c in np.unique(comp):
+        if c not in have:
+            lab.add(int(np.flatnonzero(comp == c)[0]))
+    return LabelPropagation(W, y, np.array(sorted(lab)))

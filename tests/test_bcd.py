@@ -1,0 +1,285 @@
+"""Tests for adasolve.bcd: every rule x blocks x update against independent optima."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from adasolve import _core, bcd_minimize
+from adasolve.bcd import LabelPropagation, LeastSquares, Logistic, Softmax
+
+RULES = ["cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq"]
+FLAT_BLOCKS = ["fixed", "sorted", "random", "variable"]
+UPDATES = ["gradient", "lipschitz", "newton"]
+
+
+def _data(n=25, p=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + 0.3
+    w = rng.standard_normal(p)
+    y = X @ w + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+# ----------------------------------------------------------------------------- references
+def _ref_ls(X, y, l1=0.0, nonneg=False):
+    if l1 == 0 and not nonneg:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
+    from sklearn.linear_model import Lasso
+
+    m = Lasso(alpha=l1 / X.shape[0], fit_intercept=False, tol=1e-14, max_iter=200000, positive=nonneg)
+    return m.fit(X, y).coef_
+
+
+def _ref_smooth(fun, p):
+    r = minimize(fun, np.zeros(p), method="L-BFGS-B", jac=True, options=dict(gtol=1e-12, ftol=1e-15, maxiter=10000))
+    return r.x
+
+
+def _logistic_fg(X, y, l2):
+    def f(w):
+        m = y * (X @ w)
+        val = np.logaddexp(0, -m).sum() + 0.5 * l2 * w @ w
+        g = X.T @ (-y / (1 + np.exp(m))) + l2 * w
+        return val, g
+    return f
+
+
+def _softmax_fg(X, Y, l2):
+    p, k = X.shape[1], Y.shape[1]
+
+    def f(wf):
+        W = wf.reshape(p, k)
+        Z = X @ W
+        Z -= Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        P /= P.sum(axis=1, keepdims=True)
+        lse = np.log(np.exp(X @ W - (X @ W).max(1, keepdims=True)).sum(1)) + (X @ W).max(1)
+        val = (lse - (Y * (X @ W)).sum(1)).sum() + 0.5 * l2 * wf @ wf
+        g = (X.T @ (P - Y)).ravel() + l2 * wf
+        return val, g
+    return f
+
+
+def _problems():
+    X, y = _data()
+    rng = np.random.default_rng(1)
+    yb = np.where(X @ rng.standard_normal(8) + 0.5 * rng.standard_normal(25) > 0, 1.0, -1.0)
+    labels = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((25, 3)), axis=1)
+    Y = np.eye(3)[labels]
+    Xs = X[:, :4]
+    out = {
+        "ls": (LeastSquares(X, y), _ref_ls(X, y)),
+        "ls_l1": (LeastSquares(X, y, l1=2.0), _ref_ls(X, y, 2.0)),
+        "ls_l1_nonneg": (LeastSquares(X, y, l1=2.0, nonneg=True), _ref_ls(X, y, 2.0, True)),
+        "ls_sparse": (LeastSquares(sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0)), y),
+                      _ref_ls(np.where(np.abs(X) > 0.8, X, 0), y)),
+        "logistic_l2": (Logistic(X, yb, l2=1.0), _ref_smooth(_logistic_fg(X, yb, 1.0), 8)),
+        "softmax_l2": (Softmax(Xs, labels, l2=1.0), _ref_smooth(_softmax_fg(Xs, Y, 1.0), 12)),
+    }
+    return out
+
+
+PROBLEMS = _problems()
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+@pytest.mark.parametrize("rule,blocks,update", list(itertools.product(RULES, FLAT_BLOCKS, UPDATES)))
+def test_converges_to_reference(name, rule, blocks, update):
+    prob, ref = PROBLEMS[name]
+    res = bcd_minimize(prob, rule=rule, blocks=blocks, update=update, block_size=3, tol=1e-9,
+                       maxiter=30000, seed=0)
+    assert res.success, (res.message, res.optimality)
+    np.testing.assert_allclose(res.x, ref, atol=2e-5, rtol=1e-5)
+    h = res.history
+    assert h["fun"].shape == h["optimality"].shape == (res.nit + 1,)
+    assert h["optimality"][-1] <= 1e-9
+    # the objective never increases (all updates are descent steps)
+    assert np.all(np.diff(h["fun"]) <= 1e-9 * (1 + np.abs(h["fun"][:-1])))
+
+
+def test_logistic_l1_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    X, _ = _data(40, 6, seed=3)
+    rng = np.random.default_rng(3)
+    yb = np.where(X @ rng.standard_normal(6) + rng.standard_normal(40) > 0, 1.0, -1.0)
+    ref = LogisticRegression(l1_ratio=1.0, C=1 / 3.0, solver="liblinear", fit_intercept=False,
+                             tol=1e-12, max_iter=100000).fit(X, yb).coef_.ravel()
+    for update in UPDATES:
+        for blocks in ("fixed", "variable"):
+            res = bcd_minimize(Logistic(X, yb, l1=3.0), rule="gsq", blocks=blocks, update=update,
+                               block_size=2, tol=1e-10, maxiter=50000)
+            assert res.success
+            np.testing.assert_allclose(res.x, ref, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- label propagation
+def _lattice(m=6, n_lab=6, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = np.arange(m * m).reshape(m, m)
+    rows = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    cols = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    w = rng.uniform(0.5, 2.0, rows.size)
+    W = sp.coo_matrix((np.r_[w, w], (np.r_[rows, cols], np.r_[cols, rows])), shape=(m * m, m * m)).tocsr()
+    lab = rng.choice(m * m, n_lab, replace=False)
+    y = rng.standard_normal(m * m)
+    return W, y, lab
+
+
+def _lp_ref(prob):
+    return np.linalg.solve(prob.A.toarray(), prob.b)
+
+
+@pytest.mark.parametrize("rule,update", list(itertools.product(["gs", "gsl", "gsd", "random"],
+                                                              UPDATES + ["message-passing"])))
+def test_tree_blocks_label_propagation(rule, update):
+    prob = LabelPropagation(*_lattice())
+    res = bcd_minimize(prob, rule=rule, blocks="tree", update=update, block_size=prob.n_vars,
+                       tol=1e-10, maxiter=100000, seed=1)
+    assert res.success
+    np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
+
+
+@pytest.mark.parametrize("rule,blocks", list(itertools.product(RULES, FLAT_BLOCKS)))
+def test_flat_blocks_label_propagation(rule, blocks):
+    prob = LabelPropagation(*_lattice())
+    res = bcd_minimize(prob, rule=rule, blocks=blocks, update="lipschitz", block_size=5, tol=1e-10,
+                       maxiter=100000, seed=1)
+    assert res.success
+    np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
+
+
+def test_message_passing_equals_dense_block_solve():
+    prob = LabelPropagation(*_lattice(8, 5, seed=2))
+    A = prob.A
+    # a spanning-forest block: one lattice row plus vertical spokes is a tree; take a path
+    rng = np.random.default_rng(0)
+    n = A.shape[0]
+    # grow a random forest in the graph of A
+    parent = list(range(n))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    block, inb = [], np.zeros(n, bool)
+    for v in rng.permutation(n):
+        nb = [u for u in A[v].indices if u != v and inb[u]]
+        roots = [find(u) for u in nb]
+        if len(set(roots)) != len(roots):
+            continue
+        inb[v] = True
+        for r in roots:
+            parent[r] = v
+        block.append(int(v))
+    block = sorted(block)
+    assert len(block) > n // 2
+    r = rng.standard_normal(len(block))
+    dense = np.linalg.solve(A.toarray()[np.ix_(block, block)], r)
+    tup = (n, n, A.indptr, A.indices, A.data)
+    np.testing.assert_allclose(_core.bcd.tree_solve(tup, block, r), dense, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_core.bcd.tree_solve(tup, block, r, gabp=True), dense, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="cycle"):
+        _core.bcd.tree_solve(tup, list(range(n)), np.ones(n))
+
+
+# ----------------------------------------------------------------------------- greedy vs random
+def _paper_A_small(seed=0, n=100, p=300):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + 1
+    X *= 10 * rng.standard_normal(p)
+    X *= rng.random((n, p)) < 10 * np.log(n) / n
+    w = rng.standard_normal(p) * (rng.random(p) < 0.1)
+    y = X @ w + rng.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize("blocks", ["sorted", "variable"])
+def test_greedy_beats_random_least_squares(blocks):
+    X, y = _paper_A_small()
+    prob = LeastSquares(X, y, l2=1e-3)
+    fstar = bcd_minimize(prob, rule="gsq", blocks="variable", update="lipschitz", block_size=50,
+                         tol=1e-10, maxiter=20000).fun
+    gap = {}
+    for rule in ("random", "gsl"):
+        res = bcd_minimize(prob, rule=rule, blocks=blocks, update="gradient", block_size=5,
+                           maxiter=300, tol=0, seed=0)
+        gap[rule] = res.fun - fstar
+    assert gap["gsl"] < 0.2 * gap["random"], gap
+
+
+def test_greedy_tree_beats_random_tree():
+    W, y, lab = _lattice(20, 10, seed=4)
+    prob = LabelPropagation(W, y, lab)
+    fstar = 0.5 * _lp_ref(prob) @ prob.A @ _lp_ref(prob) - prob.b @ _lp_ref(prob)
+    gaps = {}
+    for rule in ("gs", "random"):
+        res = bcd_minimize(prob, rule=rule, blocks="tree", update="message-passing",
+                           block_size=prob.n_vars, maxiter=30, tol=0, seed=0)
+        gaps[rule] = res.fun - fstar
+    assert gaps["gs"] < 0.65 * gaps["random"], gaps
+
+
+def test_seed_reproducible():
+    prob = PROBLEMS["ls"][0]
+    a = bcd_minimize(prob, rule="random", maxiter=50, tol=0, seed=3)
+    b = bcd_minimize(prob, rule="random", maxiter=50, tol=0, seed=3)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_callback_and_maxiter():
+    prob = PROBLEMS["ls"][0]
+    seen = []
+    res = bcd_minimize(prob, rule="random", maxiter=7, tol=0, seed=0, callback=lambda xk: seen.append(xk.copy()))
+    assert res.nit == 7 and len(seen) == 7 and res.status == 1 and not res.success
+    res = bcd_minimize(prob, rule="gs", tol=0, callback=lambda xk: True)
+    assert res.nit == 1 and res.status == 2
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_inputs():
+    X, y = _data()
+    with pytest.raises(ValueError, match="rows"):
+        LeastSquares(X, y[:-1])
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LeastSquares(Xn, y)
+    yi = y.copy()
+    yi[0] = np.inf
+    with pytest.raises(ValueError, match="Inf"):
+        Logistic(X, yi)
+    prob = LeastSquares(X, y)
+    with pytest.raises(ValueError, match="block_size"):
+        bcd_minimize(prob, block_size=9)
+    with pytest.raises(ValueError, match="block_size"):
+        bcd_minimize(prob, block_size=0)
+    with pytest.raises(ValueError, match="valid values are: 'cyclic'"):
+        bcd_minimize(prob, rule="nope")
+    with pytest.raises(ValueError, match="valid values are: 'gradient'"):
+        bcd_minimize(prob, update="exact")
+    with pytest.raises(ValueError, match="valid values are: 'fixed'"):
+        bcd_minimize(prob, blocks="trees")
+    with pytest.raises(ValueError, match="message-passing.*quadratic"):
+        bcd_minimize(prob, update="message-passing", blocks="tree")
+    with pytest.raises(ValueError, match="tree.*quadratic"):
+        bcd_minimize(prob, blocks="tree")
+    lp = LabelPropagation(*_lattice())
+    with pytest.raises(ValueError, match="blocks='tree'"):
+        bcd_minimize(lp, update="message-passing", blocks="fixed")
+    with pytest.raises(ValueError, match="valid rules"):
+        bcd_minimize(lp, blocks="tree", rule="gsq")
+    with pytest.raises(ValueError, match="l1 must be"):
+        LeastSquares(X, y, l1=-1.0)
+    with pytest.raises(ValueError, match="two classes"):
+        Logistic(X, np.arange(25.0))
+    with pytest.raises(TypeError, match="problem"):
+        bcd_minimize(X)
+    W, yy, lab = _lattice()
+    with pytest.raises(ValueError, match="symmetric"):
+        LabelPropagation(sp.triu(W), yy, lab)
