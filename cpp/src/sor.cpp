@@ -25,14 +25,25 @@ inline bool all_finite(const T* v, Index n) {
 
 // One relaxation of row i, nrhs == 1. Including the diagonal in the row sum turns
 // the SOR update into x_i += omega * (b_i - (A x)_i) / a_ii: no test for j == i.
-template <class Scalar, class Idx>
+//
+// Entry order within the row: in a forward sweep the entries are visited from the end
+// of the row, so that the just-updated x_{i-1} enters the sum last and the loop-carried
+// dependency between consecutive rows is one FMA long instead of the whole row (the
+// natural-order sweep is latency-bound otherwise); a backward sweep visits them in order
+// for the same reason.
+template <bool Reverse, class Scalar, class Idx>
 inline Scalar relax_row(const Idx* __restrict ptr, const Idx* __restrict idx,
                         const Scalar* __restrict val, const Scalar* __restrict b,
                         Scalar* __restrict x, const Scalar* __restrict inv, Index i,
                         Scalar omega) {
   Scalar s = b[i];
-  const Idx end = ptr[i + 1];
-  for (Idx jj = ptr[i]; jj < end; ++jj) s -= val[jj] * x[idx[jj]];
+  if (Reverse) {
+    const Idx beg = ptr[i];
+    for (Idx jj = ptr[i + 1] - 1; jj >= beg; --jj) s -= val[jj] * x[idx[jj]];
+  } else {
+    const Idx end = ptr[i + 1];
+    for (Idx jj = ptr[i]; jj < end; ++jj) s -= val[jj] * x[idx[jj]];
+  }
   const Scalar dx = omega * s * inv[i];
   x[i] += dx;
   return dx;
@@ -72,20 +83,20 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
       if (forward) {
         if (track) {
           for (Index i = 0; i < n; ++i) {
-            const double dx = relax_row(ptr, idx, val, b, x, inv, i, omega);
+            const double dx = relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
             d2 += dx * dx;
           }
         } else {
-          for (Index i = 0; i < n; ++i) relax_row(ptr, idx, val, b, x, inv, i, omega);
+          for (Index i = 0; i < n; ++i) relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
         }
       } else {
         if (track) {
           for (Index i = n - 1; i >= 0; --i) {
-            const double dx = relax_row(ptr, idx, val, b, x, inv, i, omega);
+            const double dx = relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
             d2 += dx * dx;
           }
         } else {
-          for (Index i = n - 1; i >= 0; --i) relax_row(ptr, idx, val, b, x, inv, i, omega);
+          for (Index i = n - 1; i >= 0; --i) relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
         }
       }
     } else {
@@ -118,7 +129,7 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
       for (Index t = lo; t < hi; ++t) {
         const Index i = rows[t];
         if (nrhs == 1) {
-          const double dx = relax_row(A.indptr, A.indices, A.data, b, x, inv, i, omega);
+          const double dx = relax_row<false>(A.indptr, A.indices, A.data, b, x, inv, i, omega);
           if (track) d2 += dx * dx;
         } else {
           d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
@@ -326,59 +337,50 @@ double SorIteration<Scalar, Idx>::check() {
 
 template <class Scalar, class Idx>
 void SorIteration<Scalar, Idx>::adapt(double d) {
-  // Hageman & Young, adaptive SOR: the pseudo-residual ratio estimates the spectral
-  // radius at the current omega; once it settles, Young's relation yields mu.
-  // Guard: the pseudo-residual ratio of a non-normal iteration can overstate the
-  // spectral radius, and omega above the optimum is costly, so an omega whose observed
-  // rate is worse than the best seen so far is reverted and adaptation stops.
-  if (frozen_ || !(d > 0)) {
-    d_prev_ = d;
-    return;
-  }
+  // Hageman & Young, adaptive SOR. The asymptotic per-sweep reduction ratio lambda of
+  // the pseudo-residual ||x^{k+1} - x^k|| at the current omega gives the Jacobi spectral
+  // radius mu through Young's relation (lambda + w - 1)^2 = lambda w^2 mu^2 (consistently
+  // ordered A), then w_opt = 2 / (1 + sqrt(1 - mu^2)). The ratio is a geometric mean over
+  // windows of kWindow sweeps, and two consecutive windows must agree before omega moves:
+  // single-sweep ratios of the non-normal SOR iteration overstate the spectral radius
+  // during the transient. Omega only moves up: below w_opt lambda is real and the
+  // estimate of mu is a lower bound, so omega approaches the optimum from below, where
+  // the convergence rate is least sensitive to errors.
+  constexpr Index kWindow = 8;
+  if (frozen_) return;
   ++sweeps_at_omega_;
-  if (sweeps_at_omega_ == 50) d_start_ = d;  // skip the transient after a change
-  const double w = double(omega_);
+  if (sweeps_at_omega_ % kWindow != 0 || !(d > 0)) return;
   if (d_prev_ > 0) {
-    const double ratio = d / d_prev_;
-    if (ratio_prev_ > 0 && std::abs(ratio - ratio_prev_) <= 2e-3 * ratio)
-      ++stable_count_;
-    else
-      stable_count_ = 0;
-    ratio_prev_ = ratio;
-    // Average rate since omega last changed (robust when the ratio oscillates).
-    const double mean_rate =
-        sweeps_at_omega_ > 50 ? std::pow(d / d_start_, 1.0 / double(sweeps_at_omega_ - 50)) : 1.0;
-    if (best_rate_ > 0 && sweeps_at_omega_ >= 150 && mean_rate > best_rate_ * 1.01) {
-      omega_ = Scalar(best_omega_);
-      frozen_ = true;
-      return;
-    }
-    if (sweeps_at_omega_ >= 6 && stable_count_ >= 3 && ratio < 1.0) {
-      if (best_rate_ > 0 && ratio > best_rate_) {
-        d_prev_ = d;  // not better than the best omega (yet): wait for the mean-rate test
+    const double ratio = std::pow(d / d_prev_, 1.0 / double(kWindow));
+    const double w = double(omega_);
+    // Guard against an overshoot past w_opt (where the estimate is no longer a lower
+    // bound): once settled, a rate worse than the best seen reverts omega and stops.
+    if (sweeps_at_omega_ >= 4 * kWindow && std::abs(ratio - ratio_prev_) < 2e-3) {
+      if (best_rate_ > 0 && ratio > best_rate_ + 1e-4) {
+        omega_ = Scalar(best_omega_);
+        frozen_ = true;
         return;
       }
-      best_rate_ = ratio;
-      best_omega_ = w;
-      if (ratio > w - 1.0 + 1e-6) {
-        double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
-        mu2 = std::min(mu2, 1.0 - 1e-12);
-        if (mu2 > mu2_) {
-          mu2_ = mu2;
-          const double w_new = 2.0 / (1.0 + std::sqrt(1.0 - mu2_));
-          if (w_new > w + 1e-4) {
-            omega_ = Scalar(std::min(w_new, 1.999));
-            sweeps_at_omega_ = 0;
-            stable_count_ = 0;
-            ratio_prev_ = -1;
-          } else {
-            frozen_ = true;
-          }
-        }
-      } else {
-        frozen_ = true;  // the rate equals omega - 1: at (or past) the optimum
+      if (best_rate_ < 0 || ratio < best_rate_) {
+        best_rate_ = ratio;
+        best_omega_ = w;
       }
     }
+    if (sweeps_at_omega_ >= 2 * kWindow && ratio < 1.0 && std::abs(ratio - ratio_prev_) < 2e-3 &&
+        ratio > w - 1.0 + 1e-3) {
+      double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
+      mu2 = std::min(mu2, 1.0 - 1e-12);
+      mu2_ = std::max(mu2_, mu2);
+      const double w_new = std::min(2.0 / (1.0 + std::sqrt(1.0 - mu2_)), 2.0 - 1e-6);
+      if (w_new > w + 1e-3) {
+        omega_ = Scalar(w_new);
+        sweeps_at_omega_ = 0;
+        ratio_prev_ = -1;
+        d_prev_ = -1;
+        return;
+      }
+    }
+    ratio_prev_ = ratio;
   }
   d_prev_ = d;
 }
