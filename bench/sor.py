@@ -37,28 +37,27 @@ def kernels(quick: bool) -> Dict[str, List[dict]]:
     n, nnz = A.shape[0], A.nnz
     rng = np.random.default_rng(0)
     b = rng.standard_normal(n)
-    inv = 1.0 / A.diagonal()
     w = 1.5
     sweeps = 10
     repeat = 3 if quick else 7
     k = _core.sor
-    col = k.greedy_coloring(n, A.indptr, A.indices)
+    M = k.Csr_float64_int32(n, A.indptr, A.indices, A.data)  # prepared matrix (1/diag, colouring)
 
-    def ours(coloring):
+    def ours(multicolor):
         x = np.zeros(n)
-        return lambda: k.sweep(n, A.indptr, A.indices, A.data, inv, x, b, w, sweeps, 0, coloring)
+        return lambda: M.sweep(b, x, w, 0, sweeps, multicolor)
 
     rows = []
     # bytes one sweep must move: A (values + column indices + row pointers), x read+written, b, 1/diag
     nbytes = nnz * (8 + 4) + (n + 1) * 4 + n * 8 * 4
     bw = measure_bandwidth()
     k.set_num_threads(1)
-    t_nat = timeit(ours(None), repeat=repeat)["best"] / sweeps
+    t_nat = timeit(ours(False), repeat=repeat)["best"] / sweeps
     xs = np.zeros(n)
     t_pub = timeit(lambda: sor_sweep(A, xs, b, omega=w, iterations=sweeps), repeat=repeat)["best"] / sweeps
-    t_mc1 = timeit(ours(col), repeat=repeat)["best"] / sweeps
+    t_mc1 = timeit(ours(True), repeat=repeat)["best"] / sweeps
     k.set_num_threads(2)
-    t_mc2 = timeit(ours(col), repeat=repeat)["best"] / sweeps
+    t_mc2 = timeit(ours(True), repeat=repeat)["best"] / sweeps
     k.set_num_threads(adasolve.max_threads())
     try:
         import pyamg

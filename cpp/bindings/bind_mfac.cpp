@@ -1,12 +1,141 @@
 // pybind11 bindings for the mfac family: array conversion, GIL release, errors only.
+//
+// Arrays are taken without conversion (`noconvert`): the Python layer has already validated
+// dtype, shape, C-contiguity and finiteness. StaticIHVP keeps a raw pointer to `grads`;
+// `py::keep_alive` ties the NumPy array's lifetime to the C++ object.
 #include "bindings.hpp"
+
+#include <string>
 
 #include "adasolve/mfac.hpp"
 
 namespace adasolve_bind {
 
+namespace {
+
+using adasolve::Index;
+namespace mf = adasolve::mfac;
+
+template <class S>
+using Arr = py::array_t<S, 0>;
+
+template <class S>
+const S* cptr(const Arr<S>& a, const char* name, Index ndim_max, Index last) {
+  if (!(a.flags() & py::array::c_style))
+    throw std::invalid_argument(std::string(name) + " must be C-contiguous");
+  if (a.ndim() < 1 || a.ndim() > ndim_max || a.shape(a.ndim() - 1) != last)
+    throw std::invalid_argument(std::string(name) + " has the wrong shape");
+  return a.data();
+}
+
+template <class S>
+S* mptr(Arr<S>& a, const char* name, Index n) {
+  if (!(a.flags() & py::array::c_style) || !a.writeable() || a.size() != n)
+    throw std::invalid_argument(std::string(name) + " must be a writeable C-contiguous output");
+  return a.mutable_data();
+}
+
+template <class S>
+void bind_type(py::module_& m, const std::string& suffix) {
+  using St = mf::StaticIHVP<S>;
+  using Sl = mf::SlidingIHVP<S>;
+
+  py::class_<St>(m, ("Static" + suffix).c_str())
+      .def(py::init([](const Arr<S>& grads, double damp, Index block_size) {
+             if (grads.ndim() != 2 || !(grads.flags() & py::array::c_style))
+               throw std::invalid_argument("grads must be a C-contiguous 2-D array");
+             const S* p = grads.data();
+             const Index m = grads.shape(0), d = grads.shape(1);
+             py::gil_scoped_release nogil;
+             return new St(p, m, d, d, damp, block_size);
+           }),
+           py::arg("grads").noconvert(), py::arg("damp"), py::arg("block_size"),
+           py::keep_alive<1, 2>())
+      .def_property_readonly("m", &St::m)
+      .def_property_readonly("dim", &St::dim)
+      .def_property_readonly("block_size", &St::block_size)
+      .def("ihvp",
+           [](const St& self, const Arr<S>& V, Arr<S>& X) {
+             const S* v = cptr<S>(V, "v", 2, self.dim());
+             const Index k = V.ndim() == 2 ? V.shape(0) : 1;
+             S* x = mptr<S>(X, "out", k * self.dim());
+             py::gil_scoped_release nogil;
+             self.ihvp(v, k, x);
+           },
+           py::arg("v").noconvert(), py::arg("out").noconvert())
+      .def("quad",
+           [](const St& self, const Arr<S>& V, Arr<double>& out) {
+             const S* v = cptr<S>(V, "v", 2, self.dim());
+             const Index k = V.ndim() == 2 ? V.shape(0) : 1;
+             double* o = mptr<double>(out, "out", k);
+             py::gil_scoped_release nogil;
+             self.quad(v, k, o);
+           },
+           py::arg("v").noconvert(), py::arg("out").noconvert())
+      .def("diag",
+           [](St& self, Arr<double>& out) {
+             double* o = mptr<double>(out, "out", self.dim());
+             py::gil_scoped_release nogil;
+             self.diag(o);
+           },
+           py::arg("out").noconvert())
+      .def("element", &St::element, py::arg("i"), py::arg("j"));
+
+  py::class_<Sl>(m, ("Sliding" + suffix).c_str())
+      .def(py::init<Index, Index, double, Index>(), py::arg("dim"), py::arg("m"), py::arg("damp"),
+           py::arg("block_size"), py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("m", &Sl::m)
+      .def_property_readonly("dim", &Sl::dim)
+      .def_property_readonly("block_size", &Sl::block_size)
+      .def_property_readonly("count", &Sl::count)
+      .def_property_readonly("slot", &Sl::slot)
+      .def("buffer",
+           [](py::object self_obj) {
+             const Sl& self = self_obj.cast<const Sl&>();
+             // read-only view of the ring buffer, alive as long as the object
+             py::array_t<S> a({self.m(), self.dim()}, {sizeof(S) * self.dim(), sizeof(S)},
+                              self.buffer(), self_obj);
+             py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+             return a;
+           })
+      .def("update",
+           [](Sl& self, const Arr<S>& g) {
+             const S* p = cptr<S>(g, "g", 1, self.dim());
+             py::gil_scoped_release nogil;
+             self.update(p);
+           },
+           py::arg("g").noconvert())
+      .def("ihvp",
+           [](const Sl& self, const Arr<S>& V, Arr<S>& X) {
+             const S* v = cptr<S>(V, "v", 2, self.dim());
+             const Index k = V.ndim() == 2 ? V.shape(0) : 1;
+             S* x = mptr<S>(X, "out", k * self.dim());
+             py::gil_scoped_release nogil;
+             self.ihvp(v, k, x);
+           },
+           py::arg("v").noconvert(), py::arg("out").noconvert())
+      .def("update_and_ihvp",
+           [](Sl& self, const Arr<S>& g, py::object v, Arr<S>& X) {
+             const S* pg = cptr<S>(g, "g", 1, self.dim());
+             const S* pv = nullptr;
+             Arr<S> varr;
+             if (!v.is_none()) {
+               varr = v.cast<Arr<S>>();
+               pv = cptr<S>(varr, "v", 1, self.dim());
+             }
+             S* x = mptr<S>(X, "out", self.dim());
+             py::gil_scoped_release nogil;
+             self.update_and_ihvp(pg, pv, x);
+           },
+           py::arg("g").noconvert(), py::arg("v"), py::arg("out").noconvert())
+      .def("reset", &Sl::reset, py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace
+
 void bind_mfac(py::module_ m) {
-  (void)m;
+  bind_type<float>(m, "F32");
+  bind_type<double>(m, "F64");
 }
 
 }  // namespace adasolve_bind

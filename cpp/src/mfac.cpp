@@ -1,3 +1,689 @@
+// M-FAC cores: blocked Gram / Cholesky precomputation and streaming IHVP passes.
 #include "adasolve/mfac.hpp"
 
-namespace adasolve::mfac {}
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+#ifdef ADASOLVE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace adasolve::mfac {
+
+namespace {
+
+// Column chunk of the streaming passes: a chunk of V (and of the double accumulators of the
+// second pass) stays in L1/L2 while the m rows of G stream through once.
+constexpr Index kChunk = 4096;
+// Column chunk of the Gram GEMMs: products are summed in Scalar within a chunk, in double across.
+constexpr Index kGramChunk = 1024;
+
+// Streaming passes below this many entries of G run on one thread: a parallel region costs a
+// wake-up of every thread, which dominates small passes (and more so on a loaded machine).
+constexpr Index kParallelMinEntries = Index(1) << 22;
+
+int n_threads(bool parallel) {
+#ifdef ADASOLVE_HAVE_OPENMP
+  return parallel ? omp_get_max_threads() : 1;
+#else
+  (void)parallel;
+  return 1;
+#endif
+}
+
+int thread_id() {
+#ifdef ADASOLVE_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Dot product accumulated in double with independent lanes (hides the FMA latency).
+template <class Scalar>
+inline double dot_acc(const Scalar* a, const Scalar* b, Index n) {
+  double s[16] = {0};
+  Index t = 0;
+  for (; t + 16 <= n; t += 16) {
+#pragma omp simd
+    for (int l = 0; l < 16; ++l) s[l] += double(a[t + l]) * double(b[t + l]);
+  }
+  double r = 0;
+  for (; t < n; ++t) r += double(a[t]) * double(b[t]);
+  for (int l = 0; l < 16; ++l) r += s[l];
+  return r;
+}
+
+#ifdef __AVX2__
+inline double hsum(__m256d v) {
+  __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+  lo = _mm_add_pd(lo, hi);
+  return _mm_cvtsd_f64(_mm_add_sd(lo, _mm_unpackhi_pd(lo, lo)));
+}
+
+template <>
+inline double dot_acc<float>(const float* a, const float* b, Index n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  Index t = 0;
+  for (; t + 16 <= n; t += 16) {
+    __m256 a0 = _mm256_loadu_ps(a + t), a1 = _mm256_loadu_ps(a + t + 8);
+    __m256 b0 = _mm256_loadu_ps(b + t), b1 = _mm256_loadu_ps(b + t + 8);
+    s0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a0)),
+                         _mm256_cvtps_pd(_mm256_castps256_ps128(b0)), s0);
+    s1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a0, 1)),
+                         _mm256_cvtps_pd(_mm256_extractf128_ps(b0, 1)), s1);
+    s2 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a1)),
+                         _mm256_cvtps_pd(_mm256_castps256_ps128(b1)), s2);
+    s3 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a1, 1)),
+                         _mm256_cvtps_pd(_mm256_extractf128_ps(b1, 1)), s3);
+  }
+  double r = hsum(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  for (; t < n; ++t) r += double(a[t]) * double(b[t]);
+  return r;
+}
+
+template <>
+inline double dot_acc<double>(const double* a, const double* b, Index n) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  Index t = 0;
+  for (; t + 16 <= n; t += 16) {
+    s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t), _mm256_loadu_pd(b + t), s0);
+    s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 4), _mm256_loadu_pd(b + t + 4), s1);
+    s2 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 8), _mm256_loadu_pd(b + t + 8), s2);
+    s3 = _mm256_fmadd_pd(_mm256_loadu_pd(a + t + 12), _mm256_loadu_pd(b + t + 12), s3);
+  }
+  double r = hsum(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+  for (; t < n; ++t) r += a[t] * b[t];
+  return r;
+}
+#endif
+
+// Split [0, n) in `parts` contiguous ranges (deterministic reduction order).
+inline void split(Index n, int parts, int p, Index& lo, Index& hi) {
+  Index q = n / parts, r = n % parts;
+  lo = p * q + std::min<Index>(p, r);
+  hi = lo + q + (p < r ? 1 : 0);
+}
+
+template <class Scalar>
+using ConstBlockMap =
+    Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+               Eigen::OuterStride<>>;
+
+void check_finite_matrix(const MatrixXdR& A, const char* what) {
+  if (!A.allFinite())
+    throw std::invalid_argument(std::string("mfac: ") + what +
+                                " is not finite (gradients too large: their products overflow)");
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// kernels
+// ------------------------------------------------------------------------------------------
+
+template <class Scalar>
+void gram(const Scalar* G, Index m, Index w, Index ld, double* out, bool parallel) {
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+  std::vector<MatrixXdR> partial(nt, MatrixXdR::Zero(m, m));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int p = thread_id();
+    Index lo, hi;
+    split(nchunks, nt, p, lo, hi);
+    Mat P(m, m);
+    MatrixXdR& acc = partial[p];
+    for (Index c = lo; c < hi; ++c) {
+      const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+      ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+      P.setZero();
+      P.template selfadjointView<Eigen::Lower>().rankUpdate(Gc);
+      acc.template triangularView<Eigen::Lower>() +=
+          P.template triangularView<Eigen::Lower>().toDenseMatrix().template cast<double>();
+    }
+  }
+  Eigen::Map<MatrixXdR> O(out, m, m);
+  O.setZero();
+  for (int p = 0; p < nt; ++p) O += partial[p];
+  O.template triangularView<Eigen::StrictlyUpper>() = O.transpose();
+}
+
+// Dot products of rows i..i+R-1 of a column chunk with one vector, accumulated in double.
+template <int R, class Scalar>
+inline void dot_rows(const Scalar* const* g, const Scalar* v, Index n, double* out) {
+  double s[R][4] = {};
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    double vv[4];
+#pragma omp simd
+    for (int l = 0; l < 4; ++l) vv[l] = double(v[t + l]);
+    for (int r = 0; r < R; ++r) {
+#pragma omp simd
+      for (int l = 0; l < 4; ++l) s[r][l] += double(g[r][t + l]) * vv[l];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    double acc = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
+    for (Index u = t; u < n; ++u) acc += double(g[r][u]) * double(v[u]);
+    out[r] += acc;
+  }
+}
+
+#ifdef __AVX2__
+// float rows, double accumulation: 4-column loads widened by vcvtps2pd straight from memory.
+template <>
+inline void dot_rows<4, float>(const float* const* g, const float* v, Index n, double* out) {
+  __m256d s[4][2];
+  for (int r = 0; r < 4; ++r) s[r][0] = s[r][1] = _mm256_setzero_pd();
+  Index t = 0;
+  for (; t + 8 <= n; t += 8) {
+    const __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(v + t));
+    const __m256d v1 = _mm256_cvtps_pd(_mm_loadu_ps(v + t + 4));
+    for (int r = 0; r < 4; ++r) {
+      s[r][0] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(g[r] + t)), v0, s[r][0]);
+      s[r][1] = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(g[r] + t + 4)), v1, s[r][1]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    double acc = hsum(_mm256_add_pd(s[r][0], s[r][1]));
+    for (Index u = t; u < n; ++u) acc += double(g[r][u]) * double(v[u]);
+    out[r] += acc;
+  }
+}
+
+// a[t] -= sum_r e[r] * g[r][t] in double for 4 float rows.
+inline void axpy4(const float* g0, const float* g1, const float* g2, const float* g3,
+                  const double* e, double* a, Index n) {
+  const __m256d e0 = _mm256_set1_pd(e[0]), e1 = _mm256_set1_pd(e[1]);
+  const __m256d e2 = _mm256_set1_pd(e[2]), e3 = _mm256_set1_pd(e[3]);
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    __m256d x = _mm256_mul_pd(e0, _mm256_cvtps_pd(_mm_loadu_ps(g0 + t)));
+    __m256d y = _mm256_mul_pd(e1, _mm256_cvtps_pd(_mm_loadu_ps(g1 + t)));
+    x = _mm256_fmadd_pd(e2, _mm256_cvtps_pd(_mm_loadu_ps(g2 + t)), x);
+    y = _mm256_fmadd_pd(e3, _mm256_cvtps_pd(_mm_loadu_ps(g3 + t)), y);
+    _mm256_storeu_pd(a + t, _mm256_sub_pd(_mm256_loadu_pd(a + t), _mm256_add_pd(x, y)));
+  }
+  for (; t < n; ++t)
+    a[t] -= (e[0] * double(g0[t]) + e[1] * double(g1[t])) + (e[2] * double(g2[t]) + e[3] * double(g3[t]));
+}
+#endif
+
+template <class Scalar>
+inline void axpy4(const Scalar* g0, const Scalar* g1, const Scalar* g2, const Scalar* g3,
+                  const double* e, double* a, Index n) {
+  const double e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
+#pragma omp simd
+  for (Index t = 0; t < n; ++t)
+    a[t] -= (e0 * double(g0[t]) + e1 * double(g1[t])) + (e2 * double(g2[t]) + e3 * double(g3[t]));
+}
+
+template <class Scalar>
+void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, Index k, double* Y,
+               bool parallel, const Scalar* new_row, Index slot) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
+  const Index nchunks = (w + kChunk - 1) / kChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+  // one partial result per chunk, summed in chunk order: deterministic with dynamic scheduling
+  // (which keeps both cores busy when the machine is shared)
+  std::vector<double> partial(static_cast<size_t>(nchunks) * k * m, 0.0);
+#pragma omp parallel for num_threads(nt) schedule(dynamic) if (nt > 1)
+  for (Index c = 0; c < nchunks; ++c) {
+    const Index c0 = c * kChunk, cw = std::min(kChunk, w - c0);
+    double* acc = partial.data() + c * k * m;
+    if (new_row) std::memcpy(G + slot * ld + c0, new_row + c0, sizeof(Scalar) * cw);
+    Index i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const Scalar* g[4] = {G + i * ld + c0, G + (i + 1) * ld + c0, G + (i + 2) * ld + c0,
+                            G + (i + 3) * ld + c0};
+      for (Index j = 0; j < k; ++j) {
+        double o[4] = {0, 0, 0, 0};
+        dot_rows<4>(g, V[j] + c0, cw, o);
+        for (int r = 0; r < 4; ++r) acc[j * m + i + r] += o[r];
+      }
+    }
+    for (; i < m; ++i) {
+      const Scalar* g[1] = {G + i * ld + c0};
+      for (Index j = 0; j < k; ++j) dot_rows<1>(g, V[j] + c0, cw, acc + j * m + i);
+    }
+  }
+  std::fill(Y, Y + k * m, 0.0);
+  for (Index c = 0; c < nchunks; ++c)
+    for (Index q = 0; q < k * m; ++q) Y[q] += partial[c * k * m + q];
+}
+
+template <class Scalar>
+void grads_combine(const Scalar* G, Index m, Index w, Index ld, const double* C, Index k,
+                   const Scalar* const* V, double scale, Scalar* const* X, bool parallel) {
+  parallel = parallel && m * w * k >= kParallelMinEntries;
+  const Index nchunks = (w + kChunk - 1) / kChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    std::vector<double> acc(k * kChunk);
+#pragma omp for schedule(dynamic)
+    for (Index c = 0; c < nchunks; ++c) {
+      const Index c0 = c * kChunk, cw = std::min(kChunk, w - c0);
+      for (Index j = 0; j < k; ++j) {
+        double* a = acc.data() + j * kChunk;
+        const Scalar* v = V[j] + c0;
+#pragma omp simd
+        for (Index t = 0; t < cw; ++t) a[t] = double(v[t]);
+      }
+      // four rows per sweep over the accumulator: one load/store of it per four rows of G
+      Index i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const Scalar* g0 = G + i * ld + c0;
+        const Scalar* g1 = g0 + ld;
+        const Scalar* g2 = g1 + ld;
+        const Scalar* g3 = g2 + ld;
+        for (Index j = 0; j < k; ++j) {
+          axpy4(g0, g1, g2, g3, C + j * m + i, acc.data() + j * kChunk, cw);
+        }
+      }
+      for (; i < m; ++i) {
+        const Scalar* gi = G + i * ld + c0;
+        for (Index j = 0; j < k; ++j) {
+          const double cji = C[j * m + i];
+          double* a = acc.data() + j * kChunk;
+#pragma omp simd
+          for (Index t = 0; t < cw; ++t) a[t] -= cji * double(gi[t]);
+        }
+      }
+      for (Index j = 0; j < k; ++j) {
+        const double* a = acc.data() + j * kChunk;
+        Scalar* x = X[j] + c0;
+#pragma omp simd
+        for (Index t = 0; t < cw; ++t) x[t] = static_cast<Scalar>(a[t] * scale);
+      }
+    }
+  }
+}
+
+template <class Scalar>
+void column_quadforms(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR& L, double* out,
+                      bool parallel) {
+  const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    Eigen::MatrixXd W(m, kGramChunk);
+#pragma omp for schedule(static)
+    for (Index c = 0; c < nchunks; ++c) {
+      const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+      ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+      auto Wc = W.leftCols(cw);
+      Wc = Gc.template cast<double>();
+      L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+      for (Index t = 0; t < cw; ++t) out[c0 + t] = Wc.col(t).squaredNorm();
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// shared block operations
+// ------------------------------------------------------------------------------------------
+namespace {
+
+void validate(Index m, Index d, double damp) {
+  require(m >= 1, "mfac: the number of gradients m must be >= 1, got " + std::to_string(m));
+  require(d >= 1, "mfac: the dimension d must be >= 1, got " + std::to_string(d));
+  require(std::isfinite(damp) && damp > 0,
+          "mfac: damp must be a finite number > 0, got " + std::to_string(damp));
+}
+
+BlockLayout make_layout(Index d, Index block_size) {
+  BlockLayout l;
+  l.d = d;
+  l.block = (block_size <= 0 || block_size >= d) ? d : block_size;
+  return l;
+}
+
+// Dual factor from the Gram matrix: Cholesky of K = m*damp*I + GG^T.
+void factor_dual(const MatrixXdR& gram, Index m, double damp, BlockFactor& f) {
+  check_finite_matrix(gram, "the Gram matrix G G^T");
+  MatrixXdR K = gram;
+  K.diagonal().array() += double(m) * damp;
+  Eigen::LLT<MatrixXdR> llt(K);
+  if (llt.info() != Eigen::Success)
+    throw std::invalid_argument("mfac: Cholesky factorization of m*damp*I + G G^T failed "
+                                "(damp too small for the scale of the gradients)");
+  f.dual = true;
+  f.L = llt.matrixL();
+  f.Ainv.resize(0, 0);
+}
+
+// Primal factor from A = G_b^T G_b: inverse of damp*I + A/m.
+void factor_primal(const MatrixXdR& A, Index m, double damp, BlockFactor& f) {
+  check_finite_matrix(A, "the block matrix G_b^T G_b");
+  MatrixXdR F = A / double(m);
+  F.diagonal().array() += damp;
+  Eigen::LLT<MatrixXdR> llt(F);
+  if (llt.info() != Eigen::Success)
+    throw std::invalid_argument("mfac: Cholesky factorization of damp*I + G_b^T G_b/m failed");
+  f.dual = false;
+  f.Ainv = llt.solve(MatrixXdR::Identity(A.rows(), A.cols()));
+  f.L.resize(0, 0);
+}
+
+template <class Scalar>
+MatrixXdR block_as_double(const Scalar* Gb, Index m, Index w, Index ld) {
+  return ConstBlockMap<Scalar>(Gb, m, w, Eigen::OuterStride<>(ld)).template cast<double>();
+}
+
+// X = F_b^{-1} V for one block. Gb: block's first column; Vb/Xb: k pointers at the block.
+// `Y` (k x m, from the first pass) may be given to skip that pass.
+template <class Scalar>
+void apply_block(const Scalar* Gb, Index m, Index w, Index ld, const BlockFactor& f, double damp,
+                 const Scalar* const* Vb, Index k, Scalar* const* Xb, bool parallel,
+                 const double* Y = nullptr) {
+  if (f.dual) {
+    MatrixXdR C(k, m);
+    if (Y)
+      C = Eigen::Map<const MatrixXdR>(Y, k, m);
+    else
+      grads_dot(const_cast<Scalar*>(Gb), m, w, ld, Vb, k, C.data(), parallel);
+    // C <- (K^{-1} Y^T)^T
+    MatrixXdR Ct = C.transpose();
+    f.L.template triangularView<Eigen::Lower>().solveInPlace(Ct);
+    f.L.transpose().template triangularView<Eigen::Upper>().solveInPlace(Ct);
+    C = Ct.transpose();
+    grads_combine(Gb, m, w, ld, C.data(), k, Vb, 1.0 / damp, Xb, parallel);
+  } else {
+    Eigen::VectorXd v(w), x(w);
+    for (Index j = 0; j < k; ++j) {
+      for (Index t = 0; t < w; ++t) v[t] = double(Vb[j][t]);
+      x.noalias() = f.Ainv * v;
+      for (Index t = 0; t < w; ++t) Xb[j][t] = static_cast<Scalar>(x[t]);
+    }
+  }
+}
+
+int threads_available() { return n_threads(true); }
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// StaticIHVP
+// ------------------------------------------------------------------------------------------
+
+template <class Scalar>
+StaticIHVP<Scalar>::StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, double damp,
+                               Index block_size)
+    : G_(grads), m_(m), ld_(ld), damp_(damp), layout_(make_layout(d, block_size)) {
+  validate(m, d, damp);
+  require(ld >= d, "mfac: row stride must be >= d");
+  require(grads != nullptr, "mfac: grads is null");
+  const Index nb = layout_.count();
+  factors_.resize(nb);
+  const bool outer = outer_parallel();
+  std::string err;
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    try {
+      const Index w = layout_.width(b);
+      const Scalar* Gb = G_ + layout_.start(b);
+      if (w > m_) {
+        MatrixXdR K(m_, m_);
+        gram(Gb, m_, w, ld_, K.data(), !outer);
+        factor_dual(K, m_, damp_, factors_[b]);
+      } else {
+        MatrixXdR Gd = block_as_double(Gb, m_, w, ld_);
+        MatrixXdR A = Gd.transpose() * Gd;
+        factor_primal(A, m_, damp_, factors_[b]);
+      }
+    } catch (const std::exception& e) {
+#pragma omp critical
+      err = e.what();
+    }
+  }
+  if (!err.empty()) throw std::invalid_argument(err);
+}
+
+template <class Scalar>
+bool StaticIHVP<Scalar>::outer_parallel() const {
+  return layout_.count() >= 4 * Index(threads_available()) && threads_available() > 1;
+}
+
+template <class Scalar>
+void StaticIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
+  const Index d = layout_.d, nb = layout_.count();
+  const bool outer = outer_parallel();
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const Index s = layout_.start(b);
+    std::vector<const Scalar*> Vb(k);
+    std::vector<Scalar*> Xb(k);
+    for (Index j = 0; j < k; ++j) {
+      Vb[j] = V + j * d + s;
+      Xb[j] = X + j * d + s;
+    }
+    apply_block(G_ + s, m_, layout_.width(b), ld_, factors_[b], damp_, Vb.data(), k, Xb.data(),
+                !outer);
+  }
+}
+
+template <class Scalar>
+void StaticIHVP<Scalar>::quad(const Scalar* V, Index k, double* out) const {
+  const Index d = layout_.d, nb = layout_.count();
+  const bool outer = outer_parallel();
+  MatrixXdR per(nb, k);
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const Index s = layout_.start(b), w = layout_.width(b);
+    const BlockFactor& f = factors_[b];
+    for (Index j = 0; j < k; ++j) {
+      const Scalar* v = V + j * d + s;
+      if (f.dual) {
+        Eigen::VectorXd y(m_);
+        grads_dot(const_cast<Scalar*>(G_ + s), m_, w, ld_, &v, 1, y.data(), !outer);
+        f.L.template triangularView<Eigen::Lower>().solveInPlace(y);
+        per(b, j) = (dot_acc(v, v, w) - y.squaredNorm()) / damp_;
+      } else {
+        Eigen::VectorXd vv(w);
+        for (Index t = 0; t < w; ++t) vv[t] = double(v[t]);
+        per(b, j) = vv.dot(f.Ainv * vv);
+      }
+    }
+  }
+  for (Index j = 0; j < k; ++j) out[j] = per.col(j).sum();
+}
+
+template <class Scalar>
+void StaticIHVP<Scalar>::diag(double* out) {
+  const Index nb = layout_.count();
+  if (diag_.empty()) {
+    std::vector<double> dg(layout_.d);
+    const bool outer = outer_parallel();
+#pragma omp parallel for schedule(dynamic) if (outer)
+    for (Index b = 0; b < nb; ++b) {
+      const Index s = layout_.start(b), w = layout_.width(b);
+      const BlockFactor& f = factors_[b];
+      if (f.dual) {
+        column_quadforms(G_ + s, m_, w, ld_, f.L, dg.data() + s, !outer);
+        for (Index t = 0; t < w; ++t) dg[s + t] = (1.0 - dg[s + t]) / damp_;
+      } else {
+        for (Index t = 0; t < w; ++t) dg[s + t] = f.Ainv(t, t);
+      }
+    }
+    diag_.swap(dg);
+  }
+  std::copy(diag_.begin(), diag_.end(), out);
+}
+
+template <class Scalar>
+double StaticIHVP<Scalar>::element(Index i, Index j) const {
+  const Index d = layout_.d;
+  if (i < 0 || j < 0 || i >= d || j >= d)
+    throw std::out_of_range("mfac: element index out of range for dimension " + std::to_string(d));
+  const Index bi = i / layout_.block, bj = j / layout_.block;
+  if (bi != bj) return 0.0;
+  const BlockFactor& f = factors_[bi];
+  const Index s = layout_.start(bi);
+  if (!f.dual) return f.Ainv(i - s, j - s);
+  Eigen::VectorXd wi(m_), wj(m_);
+  for (Index r = 0; r < m_; ++r) {
+    wi[r] = double(G_[r * ld_ + i]);
+    wj[r] = double(G_[r * ld_ + j]);
+  }
+  f.L.template triangularView<Eigen::Lower>().solveInPlace(wi);
+  f.L.template triangularView<Eigen::Lower>().solveInPlace(wj);
+  return ((i == j ? 1.0 : 0.0) - wi.dot(wj)) / damp_;
+}
+
+// ------------------------------------------------------------------------------------------
+// SlidingIHVP
+// ------------------------------------------------------------------------------------------
+
+template <class Scalar>
+SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size)
+    : m_(m), damp_(damp), layout_(make_layout(d, block_size)) {
+  validate(m, d, damp);
+  G_.assign(static_cast<size_t>(m) * static_cast<size_t>(d), Scalar(0));
+  const Index nb = layout_.count();
+  gram_.resize(nb);
+  factors_.resize(nb);
+  reset();
+}
+
+template <class Scalar>
+bool SlidingIHVP<Scalar>::outer_parallel() const {
+  return layout_.count() >= 4 * Index(threads_available()) && threads_available() > 1;
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::reset() {
+  std::fill(G_.begin(), G_.end(), Scalar(0));
+  slot_ = 0;
+  count_ = 0;
+  for (Index b = 0; b < layout_.count(); ++b) {
+    const Index w = layout_.width(b);
+    const Index n = w > m_ ? m_ : w;
+    gram_[b] = MatrixXdR::Zero(n, n);
+    refactor(b);
+  }
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::refactor(Index b) {
+  if (layout_.width(b) > m_)
+    factor_dual(gram_[b], m_, damp_, factors_[b]);
+  else
+    factor_primal(gram_[b], m_, damp_, factors_[b]);
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, Scalar* x,
+                                     bool inner) {
+  const Index d = layout_.d, s = layout_.start(b), w = layout_.width(b);
+  Scalar* Gb = G_.data() + s;
+  MatrixXdR& A = gram_[b];
+  if (w > m_) {
+    // One pass: write g into the slot and take the dot products of every row with g (and v).
+    const Scalar* V[2] = {g + s, v ? v + s : nullptr};
+    const Index k = (v && v != g) ? 2 : 1;
+    MatrixXdR Y(k, m_);
+    grads_dot(Gb, m_, w, d, V, k, Y.data(), inner, g + s, slot_);
+    A.row(slot_) = Y.row(0);
+    A.col(slot_) = Y.row(0).transpose();
+    refactor(b);
+    if (x) {
+      const Scalar* Vb[1] = {v + s};
+      Scalar* Xb[1] = {x + s};
+      apply_block(Gb, m_, w, d, factors_[b], damp_, Vb, 1, Xb, inner, Y.data() + (k - 1) * m_);
+    }
+  } else {
+    // Primal: A = G_b^T G_b by a rank-2 change, recomputed from the buffer when the ring wraps
+    // (bounds the drift of the additions and subtractions; amortized O(w^2) per update).
+    Scalar* row = Gb + slot_ * d;
+    Eigen::VectorXd gold(w), gnew(w);
+    for (Index t = 0; t < w; ++t) {
+      gold[t] = double(row[t]);
+      gnew[t] = double(g[s + t]);
+    }
+    std::memcpy(row, g + s, sizeof(Scalar) * w);
+    if (slot_ == 0) {
+      MatrixXdR Gd = block_as_double(Gb, m_, w, d);
+      A.noalias() = Gd.transpose() * Gd;
+    } else {
+      A.noalias() += gnew * gnew.transpose();
+      A.noalias() -= gold * gold.transpose();
+    }
+    refactor(b);
+    if (x) {
+      const Scalar* Vb[1] = {v + s};
+      Scalar* Xb[1] = {x + s};
+      apply_block(Gb, m_, w, d, factors_[b], damp_, Vb, 1, Xb, inner);
+    }
+  }
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::update(const Scalar* g) {
+  update_and_ihvp(g, nullptr, nullptr);
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::update_and_ihvp(const Scalar* g, const Scalar* v, Scalar* x) {
+  const Index nb = layout_.count();
+  if (x && !v) v = g;
+  const bool outer = outer_parallel();
+  std::string err;
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    try {
+      step_block(b, g, v, x, !outer);
+    } catch (const std::exception& e) {
+#pragma omp critical
+      err = e.what();
+    }
+  }
+  slot_ = (slot_ + 1) % m_;
+  ++count_;
+  if (!err.empty()) throw std::invalid_argument(err);
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
+  const Index d = layout_.d, nb = layout_.count();
+  const bool outer = outer_parallel();
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const Index s = layout_.start(b);
+    std::vector<const Scalar*> Vb(k);
+    std::vector<Scalar*> Xb(k);
+    for (Index j = 0; j < k; ++j) {
+      Vb[j] = V + j * d + s;
+      Xb[j] = X + j * d + s;
+    }
+    apply_block(G_.data() + s, m_, layout_.width(b), d, factors_[b], damp_, Vb.data(), k,
+                Xb.data(), !outer);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// instantiations
+// ------------------------------------------------------------------------------------------
+#define ADASOLVE_MFAC_INSTANTIATE(S)                                                           \
+  template void gram<S>(const S*, Index, Index, Index, double*, bool);                        \
+  template void grads_dot<S>(S*, Index, Index, Index, const S* const*, Index, double*, bool,  \
+                             const S*, Index);                                                \
+  template void grads_combine<S>(const S*, Index, Index, Index, const double*, Index,         \
+                                 const S* const*, double, S* const*, bool);                   \
+  template void column_quadforms<S>(const S*, Index, Index, Index, const MatrixXdR&, double*, \
+                                    bool);                                                    \
+  template class StaticIHVP<S>;                                                               \
+  template class SlidingIHVP<S>;
+
+ADASOLVE_MFAC_INSTANTIATE(float)
+ADASOLVE_MFAC_INSTANTIATE(double)
+
+}  // namespace adasolve::mfac

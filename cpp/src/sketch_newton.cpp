@@ -1,3 +1,489 @@
 #include "adasolve/sketch_newton.hpp"
 
-namespace adasolve::sketch_newton {}
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <Eigen/QR>
+#include <Eigen/SparseCholesky>
+#include <Eigen/SparseLU>
+#include <Eigen/OrderingMethods>
+
+namespace adasolve::sketch_newton {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Eigen's OpenMP-parallel GEMM costs far more than it saves on the small products of one
+// sketch step (and spins badly on a loaded machine): run those single-threaded.
+struct SerialEigen {
+  int saved;
+  explicit SerialEigen(bool on) : saved(Eigen::nbThreads()) {
+    if (on) Eigen::setNbThreads(1);
+  }
+  ~SerialEigen() { Eigen::setNbThreads(saved); }
+};
+
+// ---- row access that works for dense row-major and sparse row-major matrices ----------
+inline double row_dot(const DenseMat& K, Index i, const Vec& z) { return K.row(i).dot(z); }
+inline void row_axpy(const DenseMat& K, Index i, double a, Vec& z) {
+  z.noalias() += a * K.row(i).transpose();
+}
+inline double row_dot(const SparseMat& K, Index i, const Vec& z) {
+  double s = 0.0;
+  for (SparseMat::InnerIterator it(K, static_cast<int>(i)); it; ++it) s += it.value() * z[it.col()];
+  return s;
+}
+inline void row_axpy(const SparseMat& K, Index i, double a, Vec& z) {
+  for (SparseMat::InnerIterator it(K, static_cast<int>(i)); it; ++it) z[it.col()] += a * it.value();
+}
+inline Vec row_sq_norms(const DenseMat& K) { return K.rowwise().squaredNorm(); }
+inline Vec row_sq_norms(const SparseMat& K) {
+  Vec out(K.rows());
+  for (int i = 0; i < K.outerSize(); ++i) {
+    double s = 0.0;
+    for (SparseMat::InnerIterator it(K, i); it; ++it) s += it.value() * it.value();
+    out[i] = s;
+  }
+  return out;
+}
+
+// W = K S for a CountSketch S (row i of S has sigma_i at column h_i): since K is
+// symmetric, column j of W is sum over rows i hashed to j of sigma_i K_i^T.
+inline void countsketch_apply(const DenseMat& K, const std::vector<int>& h,
+                              const std::vector<double>& sg, Eigen::MatrixXd& W) {
+  W.setZero();
+  for (Index i = 0; i < K.rows(); ++i) W.col(h[i]).noalias() += sg[i] * K.row(i).transpose();
+}
+inline void countsketch_apply(const SparseMat& K, const std::vector<int>& h,
+                              const std::vector<double>& sg, Eigen::MatrixXd& W) {
+  W.setZero();
+  for (int i = 0; i < K.outerSize(); ++i) {
+    const int j = h[i];
+    const double s = sg[i];
+    for (SparseMat::InnerIterator it(K, i); it; ++it) W(it.col(), j) += s * it.value();
+  }
+}
+
+// ---- the sketching solvers: all keep r = b - K z (incrementally where it pays) ---------
+
+template <class Mat>
+struct Sketcher {
+  const Mat& K;
+  const Vec& b;
+  Vec& z;
+  Vec& r;
+  std::mt19937_64& rng;
+  const Vec* row_sq = nullptr;
+  const std::vector<double>* row_cdf = nullptr;
+
+  void refresh() { r.noalias() = b - K * z; }
+
+  // z <- z + (s^T r / ||K s||^2) K s  (K symmetric so K^T s = K s); r <- r - alpha K (K s).
+  InnerReport gaussian_vector(double tol, Index max_steps) {
+    InnerReport rep;
+    const Index N = K.rows();
+    std::normal_distribution<double> nd(0.0, 1.0);
+    Vec s(N), w(N), kw(N);
+    double rn = r.norm();
+    Index since_refresh = 0;
+    while (true) {
+      if (rn <= tol) {
+        refresh();  // guard against drift of the running residual
+        rn = r.norm();
+        since_refresh = 0;
+        if (rn <= tol) { rep.converged = true; break; }
+      }
+      if (rep.steps >= max_steps) break;
+      for (Index i = 0; i < N; ++i) s[i] = nd(rng);
+      w.noalias() = K * s;
+      const double ww = w.squaredNorm();
+      if (!(ww > 0.0)) { ++rep.steps; continue; }
+      const double a = s.dot(r) / ww;
+      z.noalias() += a * w;
+      kw.noalias() = K * w;
+      r.noalias() -= a * kw;
+      rn = r.norm();
+      ++rep.steps;
+      if (++since_refresh >= 1000) { refresh(); rn = r.norm(); since_refresh = 0; }
+    }
+    rep.resid = rn;
+    return rep;
+  }
+
+  // Block sketch-and-project with a sketch S of k columns (Gaussian or CountSketch):
+  // W = K S, z <- z + W (W^T W)^+ S^T r, r <- r - K W y.  BLAS-3 in forming W and W^T W.
+  InnerReport block(double tol, Index max_steps, Index k, bool countsketch) {
+    InnerReport rep;
+    const Index N = K.rows();
+    k = std::max<Index>(1, std::min(k, N));
+    SerialEigen serial(N * k < (Index(1) << 22));
+    std::normal_distribution<double> nd(0.0, 1.0);
+    std::uniform_int_distribution<int> col(0, static_cast<int>(k) - 1);
+    Eigen::MatrixXd S, W(N, k), M(k, k);
+    if (!countsketch) S.resize(N, k);
+    std::vector<int> h(countsketch ? N : 0);
+    std::vector<double> sg(countsketch ? N : 0);
+    Vec str(k), y(k), d(N), kd(N);
+    double rn = r.norm();
+    Index since_refresh = 0;
+    while (true) {
+      if (rn <= tol) {
+        refresh();
+        rn = r.norm();
+        since_refresh = 0;
+        if (rn <= tol) { rep.converged = true; break; }
+      }
+      if (rep.steps >= max_steps) break;
+      if (countsketch) {
+        str.setZero();
+        for (Index i = 0; i < N; ++i) {
+          h[i] = col(rng);
+          sg[i] = (rng() & 1u) ? 1.0 : -1.0;
+          str[h[i]] += sg[i] * r[i];
+        }
+        countsketch_apply(K, h, sg, W);
+      } else {
+        for (Index j = 0; j < k; ++j)
+          for (Index i = 0; i < N; ++i) S(i, j) = nd(rng);
+        W.noalias() = K * S;
+        str.noalias() = S.transpose() * r;
+      }
+      M.noalias() = W.transpose() * W;
+      y = M.ldlt().solve(str);  // LDLT treats zero pivots (empty buckets) as a pseudo-inverse
+      if (!y.allFinite()) { ++rep.steps; continue; }
+      d.noalias() = W * y;
+      z += d;
+      kd.noalias() = K * d;
+      r -= kd;
+      rn = r.norm();
+      ++rep.steps;
+      if (++since_refresh >= 200) { refresh(); rn = r.norm(); since_refresh = 0; }
+    }
+    rep.resid = rn;
+    return rep;
+  }
+
+  // Randomized Kaczmarz, rows sampled with probability ||K_i||^2 / ||K||_F^2 (Strohmer and
+  // Vershynin). Only r_i is needed per step, computed from row i (O(nnz of the row)); the
+  // full residual, which the stopping test needs, is recomputed once per sweep of N steps.
+  InnerReport kaczmarz(double tol, Index max_steps) {
+    InnerReport rep;
+    const Index N = K.rows();
+    std::uniform_real_distribution<double> ud(0.0, 1.0);
+    const std::vector<double>& cdf = *row_cdf;
+    const double total = cdf.back();
+    double rn = r.norm();
+    while (true) {
+      if (rn <= tol) { rep.converged = true; break; }
+      if (rep.steps >= max_steps || !(total > 0.0)) break;
+      const Index chunk = std::min<Index>(N, max_steps - rep.steps);
+      for (Index t = 0; t < chunk; ++t) {
+        const double u = ud(rng) * total;
+        Index i = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
+        if (i >= N) i = N - 1;
+        const double nrm = (*row_sq)[i];
+        if (!(nrm > 0.0)) continue;
+        const double ri = b[i] - row_dot(K, i, z);
+        row_axpy(K, i, ri / nrm, z);
+      }
+      rep.steps += chunk;
+      refresh();
+      rn = r.norm();
+    }
+    rep.resid = rn;
+    return rep;
+  }
+};
+
+template <class Mat>
+InnerReport run_sketch(Sketcher<Mat>& sk, Sketch kind, Index k, double tol, Index max_steps) {
+  switch (kind) {
+    case Sketch::Gaussian:
+      return k <= 1 ? sk.gaussian_vector(tol, max_steps) : sk.block(tol, max_steps, k, false);
+    case Sketch::CountSketch:
+      return sk.block(tol, max_steps, k, true);
+    case Sketch::Kaczmarz:
+      return sk.kaczmarz(tol, max_steps);
+    default:
+      throw std::invalid_argument("run_sketch: exact mode has no sketch");
+  }
+}
+
+std::vector<double> cumsum(const Vec& w) {
+  std::vector<double> c(static_cast<size_t>(w.size()));
+  double s = 0.0;
+  for (Index i = 0; i < w.size(); ++i) { s += w[i]; c[static_cast<size_t>(i)] = s; }
+  return c;
+}
+
+double inf_norm(const SparseMat& A) {
+  double best = 0.0;
+  for (int i = 0; i < A.outerSize(); ++i) {
+    double s = 0.0;
+    for (SparseMat::InnerIterator it(A, i); it; ++it) s += std::abs(it.value());
+    best = std::max(best, s);
+  }
+  return best;
+}
+
+}  // namespace
+
+Sketch parse_sketch(const std::string& name) {
+  if (name == "gaussian") return Sketch::Gaussian;
+  if (name == "countsketch") return Sketch::CountSketch;
+  if (name == "kaczmarz") return Sketch::Kaczmarz;
+  if (name == "exact") return Sketch::Exact;
+  throw std::invalid_argument("unknown sketch '" + name +
+                              "'; valid: gaussian, countsketch, kaczmarz, exact");
+}
+
+// ---------------------------------------------------------------------------------------
+
+template <>
+void KKTSystem<DenseMat>::modify_hessian(const DenseMat& H, const DenseMat& G) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eh(Eigen::MatrixXd(H), Eigen::EigenvaluesOnly);
+  h_norm_ = eh.eigenvalues().cwiseAbs().maxCoeff();
+  if (m_ > 0) {
+    Eigen::MatrixXd GGt = G * G.transpose();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
+    g_min_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().minCoeff()));
+    g_max_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().maxCoeff()));
+  }
+  if (!opt_.modify_hessian) return;
+  if (m_ >= n_) return;  // no null space: the reduced Hessian is empty
+  Eigen::MatrixXd red;
+  if (m_ == 0) {
+    red = H;
+  } else {
+    // Orthonormal basis Z of null(G) from a Householder QR of G^T.
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(G.transpose());
+    Eigen::MatrixXd Q = qr.householderQ();
+    Eigen::MatrixXd Z = Q.rightCols(n_ - m_);
+    red = Z.transpose() * H * Z;
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> er(red, Eigen::EigenvaluesOnly);
+  red_min_eig_ = er.eigenvalues().minCoeff();
+  // Z orthonormal: Z^T (H + tI) Z = Z^T H Z + tI, so this t puts the reduced Hessian's
+  // smallest eigenvalue exactly at xi_B (the paper adds the larger xi_B + ||H||).
+  if (red_min_eig_ < opt_.pd_threshold) shift_ = opt_.xi_B - red_min_eig_;
+}
+
+template <>
+void KKTSystem<SparseMat>::modify_hessian(const SparseMat& H, const SparseMat& G) {
+  h_norm_ = inf_norm(H);
+  if (!opt_.modify_hessian || m_ >= n_) return;
+  // Debreu's lemma: Z^T H Z > 0 iff H + rho G^T G > 0 for all rho large enough. One sparse
+  // Cholesky (AMD ordering) of H + rho G^T G tests it; rho is scaled so that rho ||G_i||^2
+  // dominates ||H||_inf (a heuristic: a false "not PD" only costs a safe shift).
+  double min_row = std::numeric_limits<double>::infinity();
+  if (m_ > 0) {
+    Vec rs = row_sq_norms(G);
+    for (Index i = 0; i < m_; ++i)
+      if (rs[i] > 0) min_row = std::min(min_row, rs[i]);
+  }
+  const double rho = (m_ > 0 && std::isfinite(min_row)) ? 100.0 * std::max(1.0, h_norm_) / min_row : 0.0;
+  bool pd = true;
+  if (opt_.sparse_pd_check == 2) {
+    // CG on (H + rho G^T G - thr I) y = w, w random: a direction of non-positive curvature
+    // met in the Krylov space proves "not PD". Matrix-free, O(cg_iters nnz); it can miss
+    // negative curvature orthogonal to the Krylov space (documented).
+    std::mt19937_64 g(opt_.seed ^ 0x9e3779b97f4a7c15ULL);
+    std::normal_distribution<double> nd(0.0, 1.0);
+    Vec r(n_), p(n_), Ap(n_), y = Vec::Zero(n_);
+    for (Index i = 0; i < n_; ++i) r[i] = nd(g);
+    p = r;
+    double rr = r.squaredNorm();
+    const double r0 = rr;
+    for (Index it = 0; it < opt_.cg_iters && rr > 1e-20 * r0; ++it) {
+      Ap.noalias() = H * p;
+      if (m_ > 0 && rho > 0) Ap.noalias() += rho * (G.transpose() * (G * p));
+      Ap.noalias() -= opt_.pd_threshold * p;
+      const double pAp = p.dot(Ap);
+      if (!(pAp > 0.0)) { pd = false; break; }
+      const double a = rr / pAp;
+      y.noalias() += a * p;
+      r.noalias() -= a * Ap;
+      const double rr_new = r.squaredNorm();
+      p = r + (rr_new / rr) * p;
+      rr = rr_new;
+    }
+  } else {
+    Eigen::SparseMatrix<double> A = H;
+    if (rho > 0) {
+      Eigen::SparseMatrix<double> Gc = G;
+      A += rho * Eigen::SparseMatrix<double>(Gc.transpose() * Gc);
+    }
+    // Diagonal margin so that "PD" means eigenvalues above pd_threshold, not just > 0.
+    Eigen::SparseMatrix<double> I(n_, n_);
+    I.setIdentity();
+    A -= opt_.pd_threshold * I;
+    Eigen::SimplicialLLT<Eigen::SparseMatrix<double>, Eigen::Lower, Eigen::AMDOrdering<int>> llt(A);
+    pd = llt.info() == Eigen::Success;
+  }
+  if (!pd) {
+    // Gershgorin: H + (xi_B + ||H||_inf) I has every eigenvalue >= xi_B.
+    shift_ = opt_.xi_B + h_norm_;
+    red_min_eig_ = -1.0;  // known only to be below the threshold
+  }
+}
+
+template <>
+void KKTSystem<DenseMat>::assemble(const DenseMat& H, const DenseMat& G) {
+  K_.setZero(N_, N_);
+  K_.topLeftCorner(n_, n_) = H;
+  if (shift_ != 0.0) K_.topLeftCorner(n_, n_).diagonal().array() += shift_;
+  if (m_ > 0) {
+    K_.bottomLeftCorner(m_, n_) = G;
+    K_.topRightCorner(n_, m_) = G.transpose();
+  }
+  k_fro_ = K_.norm();
+}
+
+template <>
+void KKTSystem<SparseMat>::assemble(const SparseMat& H, const SparseMat& G) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  t.reserve(static_cast<size_t>(H.nonZeros() + 2 * G.nonZeros() + n_));
+  for (int i = 0; i < H.outerSize(); ++i)
+    for (SparseMat::InnerIterator it(H, i); it; ++it) t.emplace_back(i, it.col(), it.value());
+  if (shift_ != 0.0)
+    for (Index i = 0; i < n_; ++i) t.emplace_back(static_cast<int>(i), static_cast<int>(i), shift_);
+  for (int i = 0; i < G.outerSize(); ++i)
+    for (SparseMat::InnerIterator it(G, i); it; ++it) {
+      t.emplace_back(static_cast<int>(n_) + i, it.col(), it.value());
+      t.emplace_back(it.col(), static_cast<int>(n_) + i, it.value());
+    }
+  K_.resize(N_, N_);
+  K_.setFromTriplets(t.begin(), t.end());
+  K_.makeCompressed();
+  k_fro_ = K_.norm();
+}
+
+template <class Mat>
+KKTSystem<Mat>::KKTSystem(const Mat& H, const Mat& G, const Vec& grad_l, const Vec& c,
+                          const KKTOptions& opt)
+    : n_(H.rows()), m_(G.rows()), N_(H.rows() + G.rows()), opt_(opt), H_(H), G_(G),
+      gl_(grad_l), c_(c), red_min_eig_(kNaN), g_min_sv_(kNaN), g_max_sv_(kNaN),
+      rng_(opt.seed) {
+  require(H.cols() == n_, "KKTSystem: H must be square");
+  require(m_ == 0 || G.cols() == n_, "KKTSystem: G must have n columns");
+  require(grad_l.size() == n_ && c.size() == m_, "KKTSystem: vector sizes mismatch");
+  require(opt.sketch_size >= 1, "KKTSystem: sketch_size must be >= 1");
+  modify_hessian(H, G);
+  assemble(H, G);
+  b_.resize(N_);
+  b_.head(n_) = -grad_l;
+  b_.tail(m_) = -c;
+  z_ = Vec::Zero(N_);
+  r_ = b_;
+  if (opt_.sketch == Sketch::Kaczmarz) {
+    row_sq_ = row_sq_norms(K_);
+    row_cdf_ = cumsum(row_sq_);
+  }
+}
+
+template <class Mat>
+InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps) {
+  require(tol_abs >= 0.0, "solve: tol must be >= 0");
+  InnerReport rep;
+  if (opt_.sketch == Sketch::Exact) {
+    if constexpr (std::is_same_v<Mat, DenseMat>) {
+      Eigen::PartialPivLU<Eigen::MatrixXd> lu(K_);
+      z_ = lu.solve(b_);
+      if (!z_.allFinite()) z_ = Eigen::FullPivLU<Eigen::MatrixXd>(K_).solve(b_);
+    } else {
+      Eigen::SparseMatrix<double> Kc = K_;
+      Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
+      lu.analyzePattern(Kc);
+      lu.factorize(Kc);
+      if (lu.info() == Eigen::Success) z_ = lu.solve(b_);
+      else z_.setConstant(kNaN);
+    }
+    if (!z_.allFinite()) z_.setZero();
+    r_.noalias() = b_ - K_ * z_;
+    rep.steps = 0;
+    rep.resid = r_.norm();
+    rep.converged = rep.resid <= std::max(tol_abs, 1e-12 * b_.norm());
+    return rep;
+  }
+  Sketcher<Mat> sk{K_, b_, z_, r_, rng_, &row_sq_, &row_cdf_};
+  rep = run_sketch(sk, opt_.sketch, opt_.sketch_size, tol_abs, max_steps);
+  total_steps_ += rep.steps;
+  rep.resid = r_.norm();
+  return rep;
+}
+
+template <class Mat>
+double KKTSystem<Mat>::merit_directional(double eta1, double eta2, const Vec* hg) const {
+  Vec gx = gl_;
+  if (hg) {
+    require(hg->size() == n_, "merit_directional: hg must have length n");
+    gx.noalias() += eta2 * (*hg);
+  } else {
+    gx.noalias() += eta2 * (H_ * gl_);
+  }
+  Vec gv = c_;
+  if (m_ > 0) {
+    gx.noalias() += eta1 * (G_.transpose() * c_);
+    gv.noalias() += eta2 * (G_ * gl_);
+  }
+  return gx.dot(z_.head(n_)) + gv.dot(z_.tail(m_));
+}
+
+template class KKTSystem<DenseMat>;
+template class KKTSystem<SparseMat>;
+
+double merit_value(double f, const Vec& v, const Vec& c, const Vec& grad_l, double eta1,
+                   double eta2) {
+  require(v.size() == c.size(), "merit_value: v and c must have equal length");
+  return f + v.dot(c) + 0.5 * eta1 * c.squaredNorm() + 0.5 * eta2 * grad_l.squaredNorm();
+}
+
+double damped_bfgs_update(Eigen::Ref<DenseMat> B, const Vec& s, const Vec& y) {
+  const Index n = B.rows();
+  require(B.cols() == n && s.size() == n && y.size() == n, "damped_bfgs_update: size mismatch");
+  const double ss = s.squaredNorm();
+  if (!(ss > 0.0) || !s.allFinite() || !y.allFinite()) return 0.0;
+  Vec Bs = B * s;
+  const double sBs = s.dot(Bs);
+  if (!(sBs > 0.0)) return 0.0;
+  const double sy = s.dot(y);
+  // Powell's damping keeps B positive definite: r = theta y + (1 - theta) B s.
+  double theta = 1.0;
+  if (sy < 0.2 * sBs) theta = 0.8 * sBs / (sBs - sy);
+  Vec r = theta * y + (1.0 - theta) * Bs;
+  const double sr = s.dot(r);
+  if (!(sr > 0.0)) return 0.0;
+  B.noalias() -= (Bs * Bs.transpose()) / sBs;
+  B.noalias() += (r * r.transpose()) / sr;
+  return theta;
+}
+
+Vec sketch_solve(const DenseMat& K, const Vec& b, Sketch sketch, Index sketch_size, double rtol,
+                 Index max_steps, std::uint64_t seed, InnerReport* report) {
+  require(K.rows() == K.cols(), "sketch_solve: K must be square");
+  require(b.size() == K.rows(), "sketch_solve: b has the wrong length");
+  require(sketch != Sketch::Exact, "sketch_solve: use a sketch, not 'exact'");
+  Vec z = Vec::Zero(K.rows());
+  Vec r = b;
+  std::mt19937_64 rng(seed);
+  Vec rs;
+  std::vector<double> cdf;
+  if (sketch == Sketch::Kaczmarz) {
+    rs = row_sq_norms(K);
+    cdf = cumsum(rs);
+  }
+  Sketcher<DenseMat> sk{K, b, z, r, rng, &rs, &cdf};
+  InnerReport rep = run_sketch(sk, sketch, sketch_size, rtol * b.norm(), max_steps);
+  rep.resid = r.norm();
+  if (report) *report = rep;
+  return z;
+}
+
+}  // namespace adasolve::sketch_newton

@@ -1,12 +1,8 @@
-// SOR / SSOR kernels. The sweeps are memory-bound: each stored entry is read once
-// per half-sweep, the diagonal is not split out (x_i += w (b_i - sum_j a_ij x_j) / a_ii
-// over the whole row equals the textbook update, and saves the per-entry j == i test),
-// and the in-sweep residual b_i - sum_j a_ij x_j comes for free, which drives the
-// stopping test and the adaptive omega without extra passes over A.
 #include "adasolve/sor.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #ifdef ADASOLVE_HAVE_OPENMP
@@ -17,433 +13,638 @@ namespace adasolve::sor {
 
 namespace {
 
-#if defined(__GNUC__) || defined(__clang__)
-#define ADA_RESTRICT __restrict__
-#else
-#define ADA_RESTRICT
-#endif
+// Below this many rows in a colour, threads cost more than they save.
+constexpr Index kParallelRows = 4096;
 
-// One row, one right-hand side, entries visited from the end of the row: in a
-// forward sweep the just-updated x_{i-1} then enters the sum last, so the
-// loop-carried dependency between consecutive rows is one FMA long instead of
-// the whole row (the sweep is latency-bound otherwise).
+template <class T>
+inline bool all_finite(const T* v, Index n) {
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) return false;
+  return true;
+}
+
+// One relaxation of row i, nrhs == 1. Including the diagonal in the row sum turns
+// the SOR update into x_i += omega * (b_i - (A x)_i) / a_ii: no test for j == i.
 template <class Scalar, class Idx>
-inline Scalar row1_rev(const Idx* ADA_RESTRICT indptr, const Idx* ADA_RESTRICT indices,
-                       const Scalar* ADA_RESTRICT data, const Scalar* ADA_RESTRICT inv_diag,
-                       Scalar* ADA_RESTRICT x, const Scalar* ADA_RESTRICT b, Scalar w, Index i) {
+inline Scalar relax_row(const Idx* __restrict ptr, const Idx* __restrict idx,
+                        const Scalar* __restrict val, const Scalar* __restrict b,
+                        Scalar* __restrict x, const Scalar* __restrict inv, Index i,
+                        Scalar omega) {
   Scalar s = b[i];
-  const Idx beg = indptr[i];
-  for (Idx jj = indptr[i + 1] - 1; jj >= beg; --jj) s -= data[jj] * x[indices[jj]];
-  x[i] += w * s * inv_diag[i];
-  return s;
+  const Idx end = ptr[i + 1];
+  for (Idx jj = ptr[i]; jj < end; ++jj) s -= val[jj] * x[idx[jj]];
+  const Scalar dx = omega * s * inv[i];
+  x[i] += dx;
+  return dx;
 }
 
-// One row, one right-hand side. Returns the in-sweep residual.
 template <class Scalar, class Idx>
-inline Scalar row1(const Idx* ADA_RESTRICT indptr, const Idx* ADA_RESTRICT indices,
-                   const Scalar* ADA_RESTRICT data, const Scalar* ADA_RESTRICT inv_diag,
-                   Scalar* ADA_RESTRICT x, const Scalar* ADA_RESTRICT b, Scalar w, Index i) {
-  Scalar s = b[i];
-  const Idx end = indptr[i + 1];
-  for (Idx jj = indptr[i]; jj < end; ++jj) s -= data[jj] * x[indices[jj]];
-  x[i] += w * s * inv_diag[i];
-  return s;
-}
-
-// One row, k right-hand sides (row-major); acc has k entries, psum accumulates squares.
-template <class Scalar, class Idx>
-inline void rowk(const Idx* ADA_RESTRICT indptr, const Idx* ADA_RESTRICT indices,
-                 const Scalar* ADA_RESTRICT data, const Scalar* ADA_RESTRICT inv_diag,
-                 Scalar* ADA_RESTRICT x, const Scalar* ADA_RESTRICT b, Scalar w, Index i,
-                 Index k, Scalar* ADA_RESTRICT acc, double* ADA_RESTRICT psum) {
-  const Scalar* bi = b + i * k;
-  for (Index c = 0; c < k; ++c) acc[c] = bi[c];
-  for (Idx jj = indptr[i]; jj < indptr[i + 1]; ++jj) {
-    const Scalar a = data[jj];
-    const Scalar* xj = x + static_cast<Index>(indices[jj]) * k;
-    for (Index c = 0; c < k; ++c) acc[c] -= a * xj[c];
+inline double relax_row_multi(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x,
+                              const Scalar* inv, Index i, Index nrhs, Scalar omega,
+                              Scalar* acc) {
+  for (Index c = 0; c < nrhs; ++c) acc[c] = b[i * nrhs + c];
+  for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) {
+    const Scalar a = A.data[jj];
+    const Scalar* xj = x + Index(A.indices[jj]) * nrhs;
+    for (Index c = 0; c < nrhs; ++c) acc[c] -= a * xj[c];
   }
-  const Scalar f = w * inv_diag[i];
-  Scalar* xi = x + i * k;
-  for (Index c = 0; c < k; ++c) {
-    xi[c] += f * acc[c];
-    psum[c] += static_cast<double>(acc[c]) * acc[c];
+  double d2 = 0;
+  const Scalar w = omega * inv[i];
+  for (Index c = 0; c < nrhs; ++c) {
+    const Scalar dx = w * acc[c];
+    x[i * nrhs + c] += dx;
+    d2 += double(dx) * double(dx);
   }
+  return d2;
 }
 
+// One directional pass over the rows; returns sum of squared updates if track.
 template <class Scalar, class Idx>
-void half_natural(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x,
-                  const Scalar* b, Index k, Scalar w, bool forward, double* psum) {
+double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, Scalar* x,
+            Index nrhs, Scalar omega, bool forward, const Coloring* col, bool track) {
   const Index n = A.n_rows;
-  const Idx* ADA_RESTRICT indptr = A.indptr;
-  const Idx* ADA_RESTRICT indices = A.indices;
-  const Scalar* ADA_RESTRICT data = A.data;
-  if (k == 1) {
-    double ps = 0.0;
-    if (forward) {
-      for (Index i = 0; i < n; ++i) {
-        const Scalar s = row1_rev(indptr, indices, data, inv_diag, x, b, w, i);
-        ps += static_cast<double>(s) * s;
+  double d2 = 0;
+  if (!col) {
+    if (nrhs == 1) {
+      const Idx* __restrict ptr = A.indptr;
+      const Idx* __restrict idx = A.indices;
+      const Scalar* __restrict val = A.data;
+      if (forward) {
+        if (track) {
+          for (Index i = 0; i < n; ++i) {
+            const double dx = relax_row(ptr, idx, val, b, x, inv, i, omega);
+            d2 += dx * dx;
+          }
+        } else {
+          for (Index i = 0; i < n; ++i) relax_row(ptr, idx, val, b, x, inv, i, omega);
+        }
+      } else {
+        if (track) {
+          for (Index i = n - 1; i >= 0; --i) {
+            const double dx = relax_row(ptr, idx, val, b, x, inv, i, omega);
+            d2 += dx * dx;
+          }
+        } else {
+          for (Index i = n - 1; i >= 0; --i) relax_row(ptr, idx, val, b, x, inv, i, omega);
+        }
       }
     } else {
-      for (Index i = n - 1; i >= 0; --i) {
-        const Scalar s = row1(indptr, indices, data, inv_diag, x, b, w, i);
-        ps += static_cast<double>(s) * s;
+      std::vector<Scalar> acc(nrhs);
+      if (forward) {
+        for (Index i = 0; i < n; ++i) d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+      } else {
+        for (Index i = n - 1; i >= 0; --i)
+          d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
       }
     }
-    psum[0] = ps;
-    return;
+    return d2;
   }
-  std::vector<Scalar> acc(k);
-  std::fill(psum, psum + k, 0.0);
-  if (forward) {
-    for (Index i = 0; i < n; ++i) rowk(indptr, indices, data, inv_diag, x, b, w, i, k, acc.data(), psum);
-  } else {
-    for (Index i = n - 1; i >= 0; --i) rowk(indptr, indices, data, inv_diag, x, b, w, i, k, acc.data(), psum);
-  }
-}
-
-template <class Scalar, class Idx>
-void half_colored(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x,
-                  const Scalar* b, Index k, Scalar w, bool forward, const Coloring& col,
-                  double* psum) {
-  const Idx* indptr = A.indptr;
-  const Idx* indices = A.indices;
-  const Scalar* data = A.data;
-  const Index nc = col.n_colors();
-  std::fill(psum, psum + k, 0.0);
-  for (Index cc = 0; cc < nc; ++cc) {
-    const Index c = forward ? cc : nc - 1 - cc;
-    const Index lo = col.ptr[c], hi = col.ptr[c + 1];
-    const Index* rows = col.rows.data();
-    if (k == 1) {
-      double ps = 0.0;
+  // Multicolour: colours in order (reverse order backward), rows of one colour in parallel.
+  const Index nc = col->n_colors();
+  const Index* rows = col->rows.data();
+  const Index* cptr = col->color_ptr.data();
+  const bool par = n >= 2 * kParallelRows;
 #ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : ps) if (hi - lo > 4096)
+#pragma omp parallel if (par) reduction(+ : d2)
 #endif
-      for (Index t = lo; t < hi; ++t) {
-        const Scalar s = row1(indptr, indices, data, inv_diag, x, b, w, rows[t]);
-        ps += static_cast<double>(s) * s;
-      }
-      psum[0] += ps;
-    } else {
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel if (hi - lo > 4096)
-#endif
-      {
-        std::vector<Scalar> acc(k);
-        std::vector<double> local(k, 0.0);
+  {
+    std::vector<Scalar> acc(nrhs);
+    for (Index cc = 0; cc < nc; ++cc) {
+      const Index c = forward ? cc : nc - 1 - cc;
+      const Index lo = cptr[c], hi = cptr[c + 1];
 #ifdef ADASOLVE_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (Index t = lo; t < hi; ++t)
-          rowk(indptr, indices, data, inv_diag, x, b, w, rows[t], k, acc.data(), local.data());
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp critical
-#endif
-        for (Index c2 = 0; c2 < k; ++c2) psum[c2] += local[c2];
+      for (Index t = lo; t < hi; ++t) {
+        const Index i = rows[t];
+        if (nrhs == 1) {
+          const double dx = relax_row(A.indptr, A.indices, A.data, b, x, inv, i, omega);
+          if (track) d2 += dx * dx;
+        } else {
+          d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+        }
       }
+      // implicit barrier of `omp for` separates the colours
     }
   }
+  (void)par;
+  return d2;
+}
+
+template <class Scalar>
+double col_norms_max_ratio(const Scalar* r, Index n, Index nrhs, const std::vector<double>& tol,
+                           double* max_norm) {
+  std::vector<double> s(nrhs, 0.0);
+  for (Index i = 0; i < n; ++i)
+    for (Index c = 0; c < nrhs; ++c) {
+      const double v = r[i * nrhs + c];
+      s[c] += v * v;
+    }
+  double q = 0, mx = 0;
+  for (Index c = 0; c < nrhs; ++c) {
+    const double nr = std::sqrt(s[c]);
+    if (!std::isfinite(nr)) {
+      *max_norm = nr;
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    mx = std::max(mx, nr);
+    const double ratio = tol[c] > 0 ? nr / tol[c] : (nr > 0 ? std::numeric_limits<double>::max() : 0.0);
+    q = std::max(q, ratio);
+  }
+  *max_norm = mx;
+  return q;
 }
 
 }  // namespace
 
+void set_num_threads(int n) {
+#ifdef ADASOLVE_HAVE_OPENMP
+  if (n > 0) omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
 template <class Idx>
 Coloring greedy_coloring(Index n, const Idx* indptr, const Idx* indices) {
-  // Transposed pattern, so that rows i and j share no colour when a_ij or a_ji != 0.
-  std::vector<Index> tptr(n + 1, 0);
-  const Index nnz = indptr[n];
-  for (Index jj = 0; jj < nnz; ++jj) tptr[static_cast<Index>(indices[jj]) + 1]++;
-  for (Index i = 0; i < n; ++i) tptr[i + 1] += tptr[i];
-  std::vector<Index> tind(nnz), fill(tptr.begin(), tptr.end() - 1);
+  // Symmetrize the pattern (a colour must avoid a_ij != 0 and a_ji != 0).
+  std::vector<Index> deg(n + 1, 0);
   for (Index i = 0; i < n; ++i)
-    for (Idx jj = indptr[i]; jj < indptr[i + 1]; ++jj) tind[fill[indices[jj]]++] = i;
-  std::vector<Index> color(n, -1), stamp;
+    for (Idx jj = indptr[i]; jj < indptr[i + 1]; ++jj) {
+      const Index j = indices[jj];
+      if (j != i) {
+        ++deg[i + 1];
+        ++deg[j + 1];
+      }
+    }
+  for (Index i = 0; i < n; ++i) deg[i + 1] += deg[i];
+  std::vector<Index> adj(deg[n]);
+  std::vector<Index> fill(deg.begin(), deg.end() - 1);
+  for (Index i = 0; i < n; ++i)
+    for (Idx jj = indptr[i]; jj < indptr[i + 1]; ++jj) {
+      const Index j = indices[jj];
+      if (j != i) {
+        adj[fill[i]++] = j;
+        adj[fill[j]++] = i;
+      }
+    }
+  std::vector<Index> color(n, -1);
+  std::vector<Index> mark;  // mark[c] == i: colour c is used by a neighbour of i
   Index ncol = 0;
   for (Index i = 0; i < n; ++i) {
-    auto mark = [&](Index j) {
-      if (j == i) return;
-      const Index cj = color[j];
-      if (cj >= 0) stamp[cj] = i;
-    };
-    for (Idx jj = indptr[i]; jj < indptr[i + 1]; ++jj) mark(indices[jj]);
-    for (Index jj = tptr[i]; jj < tptr[i + 1]; ++jj) mark(tind[jj]);
+    for (Index t = deg[i]; t < deg[i + 1]; ++t) {
+      const Index c = color[adj[t]];
+      if (c >= 0) mark[c] = i;
+    }
     Index c = 0;
-    while (c < ncol && stamp[c] == i) ++c;
+    while (c < ncol && mark[c] == i) ++c;
     if (c == ncol) {
       ++ncol;
-      stamp.push_back(-1);
+      mark.push_back(-1);
     }
     color[i] = c;
   }
   Coloring out;
-  out.ptr.assign(ncol + 1, 0);
-  for (Index i = 0; i < n; ++i) out.ptr[color[i] + 1]++;
-  for (Index c = 0; c < ncol; ++c) out.ptr[c + 1] += out.ptr[c];
+  out.color_ptr.assign(ncol + 1, 0);
+  for (Index i = 0; i < n; ++i) ++out.color_ptr[color[i] + 1];
+  for (Index c = 0; c < ncol; ++c) out.color_ptr[c + 1] += out.color_ptr[c];
   out.rows.resize(n);
-  std::vector<Index> pos(out.ptr.begin(), out.ptr.end() - 1);
+  std::vector<Index> pos(out.color_ptr.begin(), out.color_ptr.end() - 1);
   for (Index i = 0; i < n; ++i) out.rows[pos[color[i]]++] = i;
   return out;
 }
 
 template <class Scalar, class Idx>
-std::vector<Scalar> inverse_diagonal(const CsrView<Scalar, Idx>& A) {
-  require(A.n_rows == A.n_cols, "A must be square");
-  std::vector<Scalar> inv(A.n_rows);
-  for (Index i = 0; i < A.n_rows; ++i) {
+Index inverse_diagonal(const CsrView<Scalar, Idx>& A, Scalar* inv_diag) {
+  const Index n = A.n_rows;
+  for (Index i = 0; i < n; ++i) {
     Scalar d = 0;
     for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj)
-      if (static_cast<Index>(A.indices[jj]) == i) d += A.data[jj];
-    require(d != Scalar(0), "A has a zero or missing diagonal entry at row " + std::to_string(i));
-    inv[i] = Scalar(1) / d;
+      if (Index(A.indices[jj]) == i) d += A.data[jj];
+    if (d == Scalar(0)) return i;
+    inv_diag[i] = Scalar(1) / d;
   }
-  return inv;
+  return -1;
 }
 
 template <class Scalar, class Idx>
-void sweep(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x, const Scalar* b,
-           Index k, double omega, Index iterations, Direction dir, const Coloring* coloring,
-           double* pseudo) {
-  std::vector<double> tmp(k);
-  double* ps = pseudo ? pseudo : tmp.data();
-  const Scalar w = static_cast<Scalar>(omega);
+void sweep(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, const Scalar* b, Scalar* x,
+           Index nrhs, Scalar omega, Direction dir, Index iterations, const Coloring* coloring) {
+  require(A.n_rows == A.n_cols, "sweep: A must be square");
+  require(nrhs >= 1, "sweep: nrhs must be >= 1");
   for (Index it = 0; it < iterations; ++it) {
-    auto half = [&](bool fwd) {
-      if (coloring)
-        half_colored(A, inv_diag, x, b, k, w, fwd, *coloring, ps);
-      else
-        half_natural(A, inv_diag, x, b, k, w, fwd, ps);
-    };
-    if (dir == Direction::Forward || dir == Direction::Symmetric) half(true);
-    if (dir == Direction::Backward || dir == Direction::Symmetric) half(false);
+    if (dir == Direction::Forward || dir == Direction::Symmetric)
+      pass(A, inv_diag, b, x, nrhs, omega, true, coloring, false);
+    if (dir == Direction::Backward || dir == Direction::Symmetric)
+      pass(A, inv_diag, b, x, nrhs, omega, false, coloring, false);
   }
 }
 
 template <class Scalar, class Idx>
-void residual_norms(const CsrView<Scalar, Idx>& A, const Scalar* x, const Scalar* b, Index k,
-                    double* out) {
+double residual(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x, Scalar* r,
+                Index nrhs) {
   const Index n = A.n_rows;
-  if (k == 1) {
-    double ss = 0.0;
+  std::vector<double> s(nrhs, 0.0);
+  if (nrhs == 1) {
+    double acc = 0;
 #ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : ss) if (n > 20000)
+#pragma omp parallel for schedule(static) reduction(+ : acc) if (n > 200000)
 #endif
     for (Index i = 0; i < n; ++i) {
-      Scalar s = b[i];
-      for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) s -= A.data[jj] * x[A.indices[jj]];
-      ss += static_cast<double>(s) * s;
+      Scalar t = b[i];
+      for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) t -= A.data[jj] * x[A.indices[jj]];
+      r[i] = t;
+      acc += double(t) * double(t);
     }
-    out[0] = std::sqrt(ss);
-    return;
+    return std::sqrt(acc);
   }
-  std::vector<double> ss(k, 0.0);
-  std::vector<Scalar> acc(k);
   for (Index i = 0; i < n; ++i) {
-    for (Index c = 0; c < k; ++c) acc[c] = b[i * k + c];
+    for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] = b[i * nrhs + c];
     for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) {
       const Scalar a = A.data[jj];
-      const Scalar* xj = x + static_cast<Index>(A.indices[jj]) * k;
-      for (Index c = 0; c < k; ++c) acc[c] -= a * xj[c];
+      const Scalar* xj = x + Index(A.indices[jj]) * nrhs;
+      for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] -= a * xj[c];
     }
-    for (Index c = 0; c < k; ++c) ss[c] += static_cast<double>(acc[c]) * acc[c];
+    for (Index c = 0; c < nrhs; ++c) s[c] += double(r[i * nrhs + c]) * double(r[i * nrhs + c]);
   }
-  for (Index c = 0; c < k; ++c) out[c] = std::sqrt(ss[c]);
+  double mx = 0;
+  for (double v : s) mx = std::max(mx, std::sqrt(v));
+  return mx;
 }
 
-namespace {
-double scaled_max(const std::vector<double>& v, const double* target) {
-  double m = 0.0;
-  for (size_t c = 0; c < v.size(); ++c) {
-    double s;
-    if (!std::isfinite(v[c])) return std::numeric_limits<double>::infinity();
-    if (target[c] > 0) s = v[c] / target[c];
-    else s = v[c] > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-    m = std::max(m, s);
-  }
-  return m;
-}
-}  // namespace
+// ---------------------------------------------------------------------------------------
+// SOR iteration
 
 template <class Scalar, class Idx>
-Report solve(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x, const Scalar* b,
-             Index k, bool symmetric, const Coloring* coloring, Index maxiter,
-             const double* target, SolveState& st) {
-  require(maxiter >= 1, "maxiter must be >= 1");
-  Report rep;
-  std::vector<double> rn(k), ps(k);
-  residual_norms(A, x, b, k, rn.data());
-  double rmax = *std::max_element(rn.begin(), rn.end());
-  if (st.r0 < 0) st.r0 = rmax;
-  rep.resid = rmax;
-  if (!std::isfinite(rmax)) {
-    rep.info = -1;
-    return rep;
+SorIteration<Scalar, Idx>::SorIteration(const CsrView<Scalar, Idx>& A, const Scalar* b,
+                                        Scalar* x, Index nrhs, const SolveOptions& opt,
+                                        const Coloring* coloring)
+    : A_(A), b_(b), x_(x), n_(A.n_rows), nrhs_(nrhs), opt_(opt), coloring_(coloring),
+      omega_(Scalar(opt.omega)) {
+  require(A.n_rows == A.n_cols, "solve: A must be square");
+  require(nrhs >= 1, "solve: nrhs must be >= 1");
+  require(opt.omega > 0 && opt.omega < 2, "solve: omega must be in (0, 2)");
+  require(opt.maxiter >= 0, "solve: maxiter must be >= 0");
+  inv_diag_.resize(n_);
+  require(inverse_diagonal(A, inv_diag_.data()) < 0, "solve: A has a zero or missing diagonal entry");
+  r_.resize(n_ * nrhs_);
+  // Per-column tolerance max(rtol ||b_c||, atol).
+  std::vector<double> bn(nrhs_, 0.0);
+  for (Index i = 0; i < n_; ++i)
+    for (Index c = 0; c < nrhs_; ++c) bn[c] += double(b[i * nrhs_ + c]) * double(b[i * nrhs_ + c]);
+  tol_.resize(nrhs_);
+  for (Index c = 0; c < nrhs_; ++c) tol_[c] = std::max(opt.rtol * std::sqrt(bn[c]), opt.atol);
+  rep_.omega = opt.omega;
+  double rn;
+  residual(A_, b_, x_, r_.data(), nrhs_);
+  q0_ = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, &rn);
+  rep_.r0 = rn;
+  rep_.resid = rn;
+  rep_.n_checks = 1;
+  q_last_ = q0_;
+  q_first_ = q0_;
+  if (!std::isfinite(rn)) {
+    rep_.info = -1;
+    finished_ = true;
+  } else if (q0_ <= 1.0) {
+    rep_.info = 0;
+    finished_ = true;
+  } else {
+    rep_.info = 1;
   }
-  if (scaled_max(rn, target) <= 1.0) return rep;
-  const Direction dir = symmetric ? Direction::Symmetric : Direction::Forward;
-  const double blowup = 1e10 * std::max(st.r0, std::numeric_limits<double>::min());
-  Index last_check = 0;
-  for (Index it = 1; it <= maxiter; ++it) {
-    sweep(A, inv_diag, x, b, k, st.omega, 1, dir, coloring, ps.data());
-    ++st.total;
-    ++st.since_change;
-    rep.nit = it;
-    for (auto& v : ps) v = std::sqrt(v);
-    const double pn = *std::max_element(ps.begin(), ps.end());
-    if (!std::isfinite(pn) || pn > blowup) {
-      residual_norms(A, x, b, k, rn.data());
-      rep.resid = *std::max_element(rn.begin(), rn.end());
-      rep.info = -1;
-      return rep;
+}
+
+template <class Scalar, class Idx>
+double SorIteration<Scalar, Idx>::check() {
+  double rn;
+  residual(A_, b_, x_, r_.data(), nrhs_);
+  const double q = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, &rn);
+  rep_.resid = rn;
+  ++rep_.n_checks;
+  return q;
+}
+
+template <class Scalar, class Idx>
+void SorIteration<Scalar, Idx>::adapt(double d) {
+  // Hageman & Young, adaptive SOR: the pseudo-residual ratio estimates the spectral
+  // radius at the current omega; once it settles, Young's relation yields mu.
+  // Guard: the pseudo-residual ratio of a non-normal iteration can overstate the
+  // spectral radius, and omega above the optimum is costly, so an omega whose observed
+  // rate is worse than the best seen so far is reverted and adaptation stops.
+  if (frozen_ || !(d > 0)) {
+    d_prev_ = d;
+    return;
+  }
+  ++sweeps_at_omega_;
+  if (sweeps_at_omega_ == 50) d_start_ = d;  // skip the transient after a change
+  const double w = double(omega_);
+  if (d_prev_ > 0) {
+    const double ratio = d / d_prev_;
+    if (ratio_prev_ > 0 && std::abs(ratio - ratio_prev_) <= 2e-3 * ratio)
+      ++stable_count_;
+    else
+      stable_count_ = 0;
+    ratio_prev_ = ratio;
+    // Average rate since omega last changed (robust when the ratio oscillates).
+    const double mean_rate =
+        sweeps_at_omega_ > 50 ? std::pow(d / d_start_, 1.0 / double(sweeps_at_omega_ - 50)) : 1.0;
+    if (best_rate_ > 0 && sweeps_at_omega_ >= 150 && mean_rate > best_rate_ * 1.01) {
+      omega_ = Scalar(best_omega_);
+      frozen_ = true;
+      return;
     }
-    // Adaptive omega: the asymptotic per-sweep reduction ratio lambda of SOR(omega)
-    // gives the Jacobi spectral radius mu through Young's relation
-    // (lambda + w - 1)^2 = lambda w^2 mu^2 (consistently ordered A); then
-    // w_opt = 2 / (1 + sqrt(1 - mu^2)). Only once the ratio has settled, and
-    // only upwards: below w_opt lambda is real and the estimate of mu is a lower bound.
-    if (st.adaptive) {
-      // Windowed geometric-mean ratio over m sweeps; two consecutive windows must
-      // agree (the asymptotic regime) before omega moves.
-      const Index m = 8;
-      if (st.since_change % m == 0) {
-        if (st.prev_pseudo > 0) {
-          const double ratio = std::pow(pn / st.prev_pseudo, 1.0 / m);
-          const double w = st.omega;
-          if (st.since_change >= 2 * m && ratio < 1.0 && std::fabs(ratio - st.rate) < 0.002 &&
-              ratio > w - 1.0 + 1e-3) {
-            double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
-            mu2 = std::min(mu2, 1.0 - 1e-12);
-            double wn = 2.0 / (1.0 + std::sqrt(1.0 - mu2));
-            wn = std::min(wn, 2.0 - 1e-6);
-            if (wn > w + 1e-3) {
-              st.omega = wn;
-              st.since_change = 0;
-            }
+    if (sweeps_at_omega_ >= 6 && stable_count_ >= 3 && ratio < 1.0) {
+      if (best_rate_ > 0 && ratio > best_rate_) {
+        d_prev_ = d;  // not better than the best omega (yet): wait for the mean-rate test
+        return;
+      }
+      best_rate_ = ratio;
+      best_omega_ = w;
+      if (ratio > w - 1.0 + 1e-6) {
+        double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
+        mu2 = std::min(mu2, 1.0 - 1e-12);
+        if (mu2 > mu2_) {
+          mu2_ = mu2;
+          const double w_new = 2.0 / (1.0 + std::sqrt(1.0 - mu2_));
+          if (w_new > w + 1e-4) {
+            omega_ = Scalar(std::min(w_new, 1.999));
+            sweeps_at_omega_ = 0;
+            stable_count_ = 0;
+            ratio_prev_ = -1;
+          } else {
+            frozen_ = true;
           }
-          st.rate = ratio;
         }
-        st.prev_pseudo = pn;
+      } else {
+        frozen_ = true;  // the rate equals omega - 1: at (or past) the optimum
       }
     }
-    const double sp = scaled_max(ps, target);
-    const bool due = sp * st.q <= 1.0 || it == maxiter ||
-                     (it - last_check) >= std::max<Index>(8, st.total / 4);
-    if (!due) continue;
-    last_check = it;
-    residual_norms(A, x, b, k, rn.data());
-    rep.resid = *std::max_element(rn.begin(), rn.end());
-    const double sr = scaled_max(rn, target);
-    if (!std::isfinite(sr)) {
-      rep.info = -1;
-      return rep;
-    }
-    if (sp > 0) st.q = std::max(sr / sp, 1e-3);
-    if (sr <= 1.0) return rep;
   }
-  rep.info = static_cast<int>(std::min<Index>(rep.nit, std::numeric_limits<int>::max()));
-  return rep;
+  d_prev_ = d;
 }
 
 template <class Scalar, class Idx>
-void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, double omega,
-                const Scalar* r, Scalar* z, Index k) {
-  std::fill(z, z + A.n_rows * k, Scalar(0));
-  sweep(A, inv_diag, z, r, k, omega, 1, Direction::Symmetric, nullptr, nullptr);
+void SorIteration<Scalar, Idx>::one_sweep(bool track) {
+  double d2 = 0;
+  d2 += pass(A_, inv_diag_.data(), b_, x_, nrhs_, omega_, true, coloring_, track);
+  if (opt_.symmetric) d2 += pass(A_, inv_diag_.data(), b_, x_, nrhs_, omega_, false, coloring_, track);
+  if (track) adapt(std::sqrt(d2));
 }
 
-namespace {
 template <class Scalar, class Idx>
-void spmv(const CsrView<Scalar, Idx>& A, const Scalar* x, Scalar* y) {
+SolveReport SorIteration<Scalar, Idx>::run(Index max_sweeps) {
+  const Index stop_at = std::min(opt_.maxiter, rep_.nit + std::max<Index>(max_sweeps, 0));
+  while (!finished_ && rep_.nit < stop_at) {
+    const Index target = std::min(next_check_, stop_at);
+    while (rep_.nit < target) {
+      one_sweep(opt_.adaptive);
+      ++rep_.nit;
+    }
+    if (rep_.nit < next_check_ && rep_.nit < opt_.maxiter) break;  // chunk ended before a check
+    const double q = check();
+    if (!std::isfinite(q) || q > 1e12 * std::max(q0_, 1.0)) {
+      rep_.info = -1;
+      finished_ = true;
+      break;
+    }
+    if (q <= 1.0) {
+      rep_.info = 0;
+      finished_ = true;
+      q_last_ = q;
+      break;
+    }
+    // Predict the sweeps left from the rate since the last check.
+    const Index span = rep_.nit - k_last_check_;
+    const double rho = span > 0 && q_last_ > 0 ? std::pow(q / q_last_, 1.0 / double(span)) : 1.0;
+    Index step;
+    if (rho < 0.999 && rho > 0) {
+      const double left = std::log(q) / -std::log(rho);
+      step = Index(std::floor(0.5 * left));
+      step = std::max<Index>(1, std::min(step, opt_.max_between_checks));
+    } else {
+      step = std::min<Index>(std::max<Index>(1, 2 * step_), opt_.max_between_checks);
+    }
+    step_ = step;
+    q_last_ = q;
+    k_last_check_ = rep_.nit;
+    next_check_ = rep_.nit + step;
+    if (rep_.nit >= opt_.maxiter) {
+      rep_.info = int(std::min<Index>(rep_.nit, std::numeric_limits<int>::max()));
+      finished_ = true;
+    }
+  }
+  if (!finished_ && rep_.nit >= opt_.maxiter) {
+    const double q = check();
+    if (q <= 1.0) {
+      rep_.info = 0;
+    } else {
+      rep_.info = std::isfinite(q) ? int(std::min<Index>(std::max<Index>(rep_.nit, 1), std::numeric_limits<int>::max())) : -1;
+    }
+    finished_ = true;
+  }
+  if (finished_ && rep_.info > 0) rep_.info = int(std::max<Index>(rep_.nit, 1));
+  rep_.omega = double(omega_);
+  rep_.spectral_radius_jacobi = mu2_ > 0 ? std::sqrt(mu2_) : -1.0;
+  rep_.convergence_factor = rep_.nit > 0 && rep_.r0 > 0
+                                ? std::pow(rep_.resid / rep_.r0, 1.0 / double(rep_.nit))
+                                : std::numeric_limits<double>::quiet_NaN();
+  return rep_;
+}
+
+template <class Scalar, class Idx>
+SolveReport solve(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x, Index nrhs,
+                  const SolveOptions& opt, const Coloring* coloring) {
+  SorIteration<Scalar, Idx> it(A, b, x, nrhs, opt, coloring);
+  return it.run(opt.maxiter);
+}
+
+// ---------------------------------------------------------------------------------------
+// SSOR preconditioner and PCG
+
+template <class Scalar, class Idx>
+void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv, Scalar omega, const Scalar* r,
+                Scalar* z, Index nrhs) {
   const Index n = A.n_rows;
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (n > 20000)
-#endif
-  for (Index i = 0; i < n; ++i) {
-    Scalar s = 0;
-    for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) s += A.data[jj] * x[A.indices[jj]];
-    y[i] = s;
-  }
-}
-template <class Scalar>
-double dot(const Scalar* a, const Scalar* b, Index n) {
-  double s = 0;
-  for (Index i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-}  // namespace
-
-template <class Scalar, class Idx>
-Report ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, double omega,
-                const Scalar* b, Scalar* x, Index maxiter, double target, CgState<Scalar>& st) {
-  require(maxiter >= 1, "maxiter must be >= 1");
-  const Index n = A.n_rows;
-  Report rep;
-  if (!st.started) {
-    st.r.assign(n, 0);
-    st.z.assign(n, 0);
-    st.p.assign(n, 0);
-    st.q.assign(n, 0);
-    spmv(A, x, st.q.data());
-    for (Index i = 0; i < n; ++i) st.r[i] = b[i] - st.q[i];
-    st.r0 = std::sqrt(dot(st.r.data(), st.r.data(), n));
-    rep.resid = st.r0;
-    if (!std::isfinite(st.r0)) {
-      rep.info = -1;
-      return rep;
-    }
-    if (st.r0 <= target) return rep;
-    ssor_apply(A, inv_diag, omega, st.r.data(), st.z.data(), 1);
-    st.p = st.z;
-    st.rz = dot(st.r.data(), st.z.data(), n);
-    st.started = true;
-  }
-  for (Index it = 1; it <= maxiter; ++it) {
-    rep.nit = it;
-    spmv(A, st.p.data(), st.q.data());
-    const double pq = dot(st.p.data(), st.q.data(), n);
-    if (!(pq > 0) || !std::isfinite(pq) || !(st.rz > 0)) {
-      rep.info = -1;  // A (or M) not positive definite, or non-finite values
-      rep.resid = std::sqrt(dot(st.r.data(), st.r.data(), n));
-      return rep;
-    }
-    const Scalar alpha = static_cast<Scalar>(st.rz / pq);
+  const Idx* __restrict ptr = A.indptr;
+  const Idx* __restrict idx = A.indices;
+  const Scalar* __restrict val = A.data;
+  const Scalar scale = omega * (Scalar(2) - omega);
+  if (nrhs == 1) {
+    // (D + wL) y = r, indices sorted: the strictly lower part is a row prefix.
     for (Index i = 0; i < n; ++i) {
-      x[i] += alpha * st.p[i];
-      st.r[i] -= alpha * st.q[i];
+      Scalar s = r[i];
+      for (Idx jj = ptr[i]; jj < ptr[i + 1] && Index(idx[jj]) < i; ++jj) s -= omega * val[jj] * z[idx[jj]];
+      z[i] = s * inv[i];
     }
-    const double rn = std::sqrt(dot(st.r.data(), st.r.data(), n));
-    rep.resid = rn;
-    if (!std::isfinite(rn)) {
-      rep.info = -1;
-      return rep;
+    // (D + wU) z = D y  <=>  z_i = y_i - w inv_i sum_{j>i} a_ij z_j
+    for (Index i = n - 1; i >= 0; --i) {
+      Scalar s = 0;
+      for (Idx jj = ptr[i + 1] - 1; jj >= ptr[i] && Index(idx[jj]) > i; --jj) s += val[jj] * z[idx[jj]];
+      z[i] = z[i] - omega * inv[i] * s;
     }
-    if (rn <= target) return rep;
-    ssor_apply(A, inv_diag, omega, st.r.data(), st.z.data(), 1);
-    const double rz = dot(st.r.data(), st.z.data(), n);
-    const Scalar beta = static_cast<Scalar>(rz / st.rz);
-    st.rz = rz;
-    for (Index i = 0; i < n; ++i) st.p[i] = st.z[i] + beta * st.p[i];
+    for (Index i = 0; i < n; ++i) z[i] *= scale;
+    return;
   }
-  rep.info = static_cast<int>(std::min<Index>(rep.nit, std::numeric_limits<int>::max()));
-  return rep;
+  std::vector<Scalar> acc(nrhs);
+  for (Index i = 0; i < n; ++i) {
+    for (Index c = 0; c < nrhs; ++c) acc[c] = r[i * nrhs + c];
+    for (Idx jj = ptr[i]; jj < ptr[i + 1] && Index(idx[jj]) < i; ++jj)
+      for (Index c = 0; c < nrhs; ++c) acc[c] -= omega * val[jj] * z[Index(idx[jj]) * nrhs + c];
+    for (Index c = 0; c < nrhs; ++c) z[i * nrhs + c] = acc[c] * inv[i];
+  }
+  for (Index i = n - 1; i >= 0; --i) {
+    for (Index c = 0; c < nrhs; ++c) acc[c] = 0;
+    for (Idx jj = ptr[i + 1] - 1; jj >= ptr[i] && Index(idx[jj]) > i; --jj)
+      for (Index c = 0; c < nrhs; ++c) acc[c] += val[jj] * z[Index(idx[jj]) * nrhs + c];
+    for (Index c = 0; c < nrhs; ++c) z[i * nrhs + c] -= omega * inv[i] * acc[c];
+  }
+  for (Index t = 0; t < n * nrhs; ++t) z[t] *= scale;
 }
 
-#define ADA_SOR_INST(S, I)                                                                      \
-  template std::vector<S> inverse_diagonal<S, I>(const CsrView<S, I>&);                         \
-  template void sweep<S, I>(const CsrView<S, I>&, const S*, S*, const S*, Index, double, Index, \
-                            Direction, const Coloring*, double*);                               \
-  template Report solve<S, I>(const CsrView<S, I>&, const S*, S*, const S*, Index, bool,        \
-                              const Coloring*, Index, const double*, SolveState&);              \
-  template void residual_norms<S, I>(const CsrView<S, I>&, const S*, const S*, Index, double*); \
-  template void ssor_apply<S, I>(const CsrView<S, I>&, const S*, double, const S*, S*, Index);  \
-  template Report ssor_pcg<S, I>(const CsrView<S, I>&, const S*, double, const S*, S*, Index,   \
-                                 double, CgState<S>&);
+template <class Scalar, class Idx>
+SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A, const Scalar* b,
+                                                Scalar* x, const SolveOptions& opt)
+    : A_(A), b_(b), x_(x), n_(A.n_rows), opt_(opt) {
+  require(A.n_rows == A.n_cols, "ssor_pcg: A must be square");
+  require(opt.omega > 0 && opt.omega < 2, "ssor_pcg: omega must be in (0, 2)");
+  inv_diag_.resize(n_);
+  require(inverse_diagonal(A, inv_diag_.data()) < 0, "ssor_pcg: A has a zero or missing diagonal entry");
+  r_.resize(n_);
+  z_.resize(n_);
+  p_.resize(n_);
+  q_.resize(n_);
+  double bn = 0;
+  for (Index i = 0; i < n_; ++i) bn += double(b[i]) * double(b[i]);
+  bnorm_ = std::sqrt(bn);
+  tol_ = std::max(opt.rtol * bnorm_, opt.atol);
+  const double rn = residual(A_, b_, x_, r_.data(), 1);
+  rep_.r0 = rn;
+  rep_.resid = rn;
+  rep_.omega = opt.omega;
+  rep_.n_checks = 1;
+  if (!std::isfinite(rn)) {
+    rep_.info = -1;
+    finished_ = true;
+    return;
+  }
+  if (rn <= tol_) {
+    finished_ = true;
+    return;
+  }
+  rep_.info = 1;
+  ssor_apply(A_, inv_diag_.data(), Scalar(opt.omega), r_.data(), z_.data(), 1);
+  double rz = 0;
+  for (Index i = 0; i < n_; ++i) {
+    p_[i] = z_[i];
+    rz += double(r_[i]) * double(z_[i]);
+  }
+  rz_ = rz;
+  if (!(rz > 0)) {
+    rep_.info = -10;
+    finished_ = true;
+  }
+}
 
-ADA_SOR_INST(double, std::int32_t)
-ADA_SOR_INST(double, std::int64_t)
-ADA_SOR_INST(float, std::int32_t)
-ADA_SOR_INST(float, std::int64_t)
+template <class Scalar, class Idx>
+SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
+  const Index stop_at = std::min(opt_.maxiter, rep_.nit + std::max<Index>(max_iters, 0));
+  const Index n = n_;
+  const Idx* __restrict ptr = A_.indptr;
+  const Idx* __restrict idx = A_.indices;
+  const Scalar* __restrict val = A_.data;
+  Scalar* __restrict x = x_;
+  Scalar* __restrict r = r_.data();
+  Scalar* __restrict z = z_.data();
+  Scalar* __restrict p = p_.data();
+  Scalar* __restrict q = q_.data();
+  const bool par = n > 200000;
+  while (!finished_ && rep_.nit < stop_at) {
+    double pq = 0;
+#ifdef ADASOLVE_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(+ : pq) if (par)
+#endif
+    for (Index i = 0; i < n; ++i) {
+      Scalar t = 0;
+      for (Idx jj = ptr[i]; jj < ptr[i + 1]; ++jj) t += val[jj] * p[idx[jj]];
+      q[i] = t;
+      pq += double(p[i]) * double(t);
+    }
+    if (!(pq > 0) || !std::isfinite(pq)) {
+      rep_.info = std::isfinite(pq) ? -10 : -1;
+      finished_ = true;
+      break;
+    }
+    const Scalar alpha = Scalar(rz_ / pq);
+    double rr = 0;
+#ifdef ADASOLVE_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(+ : rr) if (par)
+#endif
+    for (Index i = 0; i < n; ++i) {
+      x[i] += alpha * p[i];
+      r[i] -= alpha * q[i];
+      rr += double(r[i]) * double(r[i]);
+    }
+    ++rep_.nit;
+    rep_.resid = std::sqrt(rr);
+    if (!std::isfinite(rep_.resid)) {
+      rep_.info = -1;
+      finished_ = true;
+      break;
+    }
+    if (rep_.resid <= tol_) {
+      rep_.info = 0;
+      finished_ = true;
+      break;
+    }
+    ssor_apply(A_, inv_diag_.data(), Scalar(opt_.omega), r, z, 1);
+    double rz = 0;
+    for (Index i = 0; i < n; ++i) rz += double(r[i]) * double(z[i]);
+    if (!(rz > 0)) {
+      rep_.info = -10;
+      finished_ = true;
+      break;
+    }
+    const Scalar beta = Scalar(rz / rz_);
+    rz_ = rz;
+    for (Index i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
+  }
+  if (!finished_ && rep_.nit >= opt_.maxiter) {
+    finished_ = true;
+    rep_.info = int(std::max<Index>(rep_.nit, 1));
+  }
+  rep_.convergence_factor = rep_.nit > 0 && rep_.r0 > 0
+                                ? std::pow(rep_.resid / rep_.r0, 1.0 / double(rep_.nit))
+                                : std::numeric_limits<double>::quiet_NaN();
+  return rep_;
+}
+
+template <class Scalar, class Idx>
+SolveReport ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x,
+                     const SolveOptions& opt) {
+  SsorPcgIteration<Scalar, Idx> it(A, b, x, opt);
+  return it.run(opt.maxiter);
+}
+
+// ---------------------------------------------------------------------------------------
+// Explicit instantiations: {float, double} x {int32, int64}.
+
+#define ADASOLVE_SOR_INSTANTIATE(S, I)                                                        \
+  template Index inverse_diagonal<S, I>(const CsrView<S, I>&, S*);                             \
+  template void sweep<S, I>(const CsrView<S, I>&, const S*, const S*, S*, Index, S, Direction, \
+                            Index, const Coloring*);                                           \
+  template double residual<S, I>(const CsrView<S, I>&, const S*, const S*, S*, Index);        \
+  template SolveReport solve<S, I>(const CsrView<S, I>&, const S*, S*, Index,                 \
+                                   const SolveOptions&, const Coloring*);                      \
+  template void ssor_apply<S, I>(const CsrView<S, I>&, const S*, S, const S*, S*, Index);     \
+  template SolveReport ssor_pcg<S, I>(const CsrView<S, I>&, const S*, S*, const SolveOptions&); \
+  template class SorIteration<S, I>;                                                           \
+  template class SsorPcgIteration<S, I>;
+
+ADASOLVE_SOR_INSTANTIATE(float, std::int32_t)
+ADASOLVE_SOR_INSTANTIATE(double, std::int32_t)
+ADASOLVE_SOR_INSTANTIATE(float, std::int64_t)
+ADASOLVE_SOR_INSTANTIATE(double, std::int64_t)
+
 template Coloring greedy_coloring<std::int32_t>(Index, const std::int32_t*, const std::int32_t*);
 template Coloring greedy_coloring<std::int64_t>(Index, const std::int64_t*, const std::int64_t*);
 

@@ -1,21 +1,19 @@
-"""SOR, SSOR and SSOR-preconditioned CG with C++ kernels.
+"""SOR and SSOR: solvers, sweeps and preconditioners on sparse matrices.
 
-Public functions: :func:`solve_sor`, :func:`ssor_cg`, :func:`ssor_preconditioner`,
-:func:`sor_sweep`. The numerics (sweeps, solve loop, adaptive omega, CG) live in
-``adasolve._core.sor``; this module validates, converts and presents.
+The relaxation factor ``omega`` can be a number, ``"auto"`` (adaptive SOR for a
+single system), or a tuner from :mod:`adasolve.tuning` that learns omega across a
+sequence of systems (Khodak et al., "Learning to Relax", ICLR 2024).
 
-Per-matrix preprocessing: the inverse diagonal is recomputed on every call
-(O(n) from ``A.diagonal()``, which validation needs anyway), so changing
-``A.data`` in place between calls is always safe. The multicolour ordering
-depends only on the sparsity pattern and is cached per CSR matrix object
-(weak reference, keyed also on the identity and length of its index arrays).
+All kernels run in C++ (``adasolve._core.sor``) with the GIL released. ``A`` is
+converted once to canonical CSR (no copy if it already is one, with float32/float64
+values and int32/int64 indices); ``b`` and ``x0`` are never modified.
 """
 
 from __future__ import annotations
 
+import math
 import time
-import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
@@ -25,39 +23,45 @@ from scipy.sparse.linalg import LinearOperator
 from . import _core
 from ._validation import (
     as_csr,
+    as_float_array,
     check_choice,
-    check_diagonal,
     check_maxiter,
     check_scalar,
     check_tol,
     check_vector,
 )
 
-__all__ = ["solve_sor", "ssor_cg", "ssor_preconditioner", "sor_sweep", "SorStats"]
+__all__ = ["solve_sor", "ssor_cg", "ssor_preconditioner", "sor_sweep", "SolveStats"]
 
-_k = _core.sor
+_DIRECTIONS = {"forward": 0, "backward": 1, "symmetric": 2}
+_ORDERINGS = ("natural", "multicolor")
 
 
 @dataclass
-class SorStats:
-    """What a solve did (returned with ``full_output=True``).
+class SolveStats:
+    """Diagnostics of one :func:`solve_sor` / :func:`ssor_cg` call (``full_output=True``).
 
     Attributes
     ----------
     iterations : int
-        Sweeps (SOR; a symmetric sweep counts once) or CG iterations performed.
+        Sweeps (SOR) or CG iterations performed.
     residual_norm : float
-        ``||b - A x||`` at the last check (largest over columns for a 2-D ``b``;
-        CG: the recurrence residual).
+        ``||b - A x||`` at the returned ``x`` (largest column norm for a 2-D ``b``).
     omega : float
-        Relaxation factor used (the final one for ``omega="auto"``).
+        The relaxation factor used (the final one for ``omega="auto"``).
     converged : bool
+        Whether the stopping test was met.
     elapsed : float
-        Wall-clock seconds of the solve.
+        Wall time of the call, in seconds.
     convergence_factor : float
-        ``(residual_norm / initial_residual_norm) ** (1 / iterations)``; nan for 0 iterations.
+        Average residual reduction per iteration, ``(r_k / r_0) ** (1 / k)``.
     initial_residual_norm : float
+        ``||b - A x0||``.
     info : int
+        SciPy-style code: 0 converged, >0 iterations done without converging,
+        <0 breakdown (-1 divergence or non-finite values, -10 not positive definite).
+    message : str
+        A sentence describing ``info``.
     """
 
     iterations: int
@@ -65,86 +69,170 @@ class SorStats:
     omega: float
     converged: bool
     elapsed: float
-    convergence_factor: float
-    initial_residual_norm: float
-    info: int
+    convergence_factor: float = float("nan")
+    initial_residual_norm: float = float("nan")
+    info: int = 0
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:  # dict-style access, as scipy results allow
+        return getattr(self, key)
 
 
-# ---------------------------------------------------------------- helpers
-
-_color_cache: "weakref.WeakKeyDictionary[Any, Tuple[Any, Any]]" = weakref.WeakKeyDictionary()
-
-
-def _coloring(A: sp.csr_matrix):
-    key = (id(A.indptr), id(A.indices), A.indptr.__array_interface__["data"][0],
-           A.indices.__array_interface__["data"][0], A.shape, A.nnz)
-    try:
-        hit = _color_cache.get(A)
-    except TypeError:
-        hit = None
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    col = _k.greedy_coloring(A.shape[0], A.indptr, A.indices)
-    try:
-        _color_cache[A] = (key, col)
-    except TypeError:
-        pass
-    return col
+# --------------------------------------------------------------------------------------
+# Input handling
 
 
-def _prepare_matrix(A: Any, name: str = "A") -> Tuple[sp.csr_matrix, np.ndarray]:
-    """Canonical CSR (no copy when already suitable) and its inverse diagonal."""
-    M = as_csr(A, name)
-    d = check_diagonal(M, name)
-    return M, (1.0 / d).astype(M.dtype, copy=False)
+def _bound_matrix(A: Any, dtype: Optional[np.dtype] = None):
+    """Validate ``A`` and wrap it for the C++ kernels (borrowing its CSR arrays)."""
+    A = as_csr(A, "A", dtype=dtype)
+    key = f"{A.dtype.name}_{A.indptr.dtype.name}"
+    cls = getattr(_core.sor, f"Csr_{key}")
+    M = cls(A.shape[0], A.indptr, A.indices, A.data)
+    if M.bad_row >= 0:
+        raise ValueError(
+            f"A has a zero or missing diagonal entry in row {M.bad_row}; "
+            "SOR-type methods divide by the diagonal"
+        )
+    return A, M
 
 
-def _check_omega_value(omega: Any) -> float:
-    return check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
+def _common_dtype(A: sp.csr_matrix, *arrays: Any) -> np.dtype:
+    """float32 only when A and every given array are float32; else float64."""
+    if A.dtype != np.float32:
+        return np.dtype(np.float64)
+    for a in arrays:
+        if a is None:
+            continue
+        dt = np.asarray(a).dtype
+        if dt.kind == "c":
+            raise TypeError(f"complex dtype {dt} is not supported; adasolve solves real systems")
+        if dt != np.float32:
+            return np.dtype(np.float64)
+    return np.dtype(np.float32)
 
 
 def _is_tuner(omega: Any) -> bool:
     return hasattr(omega, "suggest") and hasattr(omega, "observe")
 
 
-def _rhs(b: Any, M: sp.csr_matrix) -> np.ndarray:
-    n = M.shape[0]
-    bb = check_vector(b, "b", allow_2d=True)
-    if bb.shape[0] != n:
-        raise ValueError(f"b has {bb.shape[0]} rows but A has shape {M.shape}")
-    return bb
+def _check_omega(omega: Any) -> float:
+    return check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
 
 
-def _common_dtype(M: sp.csr_matrix, b: np.ndarray) -> np.dtype:
-    return np.result_type(M.dtype, b.dtype)
-
-
-def _x0(x0: Any, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _prepare(A, b, x0, allow_2d):
+    A = as_csr(A, "A")
+    if sp.issparse(b):
+        b = b.toarray()
+    b_arr = as_float_array(b, "b", ndim=(1, 2))
+    dtype = _common_dtype(A, b_arr, x0)
+    A, M = _bound_matrix(A, dtype)
+    n = A.shape[0]
+    b_arr = check_vector(b_arr, "b", n, dtype=dtype, allow_2d=allow_2d)
     if x0 is None:
-        return np.zeros(b.shape, dtype=dtype)
-    x = check_vector(x0, "x0", allow_2d=True)
-    if x.shape != b.shape:
-        raise ValueError(f"x0 has shape {x.shape}, expected {b.shape} (the shape of b)")
-    return np.array(x, dtype=dtype, order="C", copy=True)  # the solver's own iterate
+        x = np.zeros_like(b_arr)
+    else:
+        x0_arr = check_vector(x0, "x0", n, dtype=dtype, allow_2d=allow_2d)
+        if x0_arr.shape != b_arr.shape:
+            raise ValueError(f"x0 has shape {x0_arr.shape} but b has shape {b_arr.shape}")
+        x = np.array(x0_arr, dtype=dtype, order="C", copy=True)  # never modify the caller's x0
+    return A, M, b_arr, x
 
 
-def _factor(r: float, r0: float, it: int) -> float:
-    if it <= 0 or not np.isfinite(r0) or r0 <= 0:
-        return float("nan")
-    return float((r / r0) ** (1.0 / it))
+def _message(info: int, what: str) -> str:
+    if info == 0:
+        return f"{what} converged"
+    if info > 0:
+        return f"{what} did not converge in {info} iterations"
+    if info == -10:
+        return f"{what} broke down: A or the preconditioner is not positive definite"
+    return f"{what} diverged (non-finite or exploding residual); try a smaller omega"
 
 
-def _finish(x, info, it, resid, r0, omega, t0, full_output, b_shape):
-    stats = SorStats(
-        iterations=int(it), residual_norm=float(resid), omega=float(omega), converged=info == 0,
-        elapsed=time.perf_counter() - t0, convergence_factor=_factor(resid, r0, it),
-        initial_residual_norm=float(r0), info=int(info),
+def _stats(rep: dict, t0: float, what: str, extra: Optional[dict] = None) -> SolveStats:
+    info = int(rep["info"])
+    return SolveStats(
+        iterations=int(rep["nit"]),
+        residual_norm=float(rep["resid"]),
+        omega=float(rep["omega"]),
+        converged=info == 0,
+        elapsed=time.perf_counter() - t0,
+        convergence_factor=float(rep["convergence_factor"]),
+        initial_residual_norm=float(rep["r0"]),
+        info=info,
+        message=_message(info, what),
+        extra=dict(extra or {}),
     )
-    x = x.reshape(b_shape)
-    return (x, int(info), stats) if full_output else (x, int(info))
 
 
-# ---------------------------------------------------------------- public API
+def _cuda_input(*arrays: Any) -> bool:
+    """True when any array lives on a CUDA device (CuPy, PyTorch): then the GPU backend runs."""
+    if not any(
+        a is not None and not isinstance(a, np.ndarray)
+        and (hasattr(a, "__cuda_array_interface__") or hasattr(a, "__dlpack_device__") or hasattr(a, "is_cuda"))
+        for a in arrays
+    ):
+        return False
+    from . import _cuda_backend as cb
+
+    return any(a is not None and cb.is_cuda_array(a) for a in arrays)
+
+
+def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context, full_output):
+    """Run solve_sor / ssor_cg on CUDA input through adasolve._cuda_backend (multicolour kernels)."""
+    from . import _cuda_backend as cb
+
+    from ._gpu import cuda_available
+
+    ok, why = cuda_available(reason=True)
+    if not ok:
+        raise ValueError(f"b or x0 is a CUDA array but adasolve's CUDA backend is not usable: {why}")
+    if callback is not None:
+        raise ValueError("callback is not supported for CUDA input (the GPU loop runs without host syncs)")
+    if kind == "sor" and ordering != "multicolor":
+        raise ValueError("CUDA input needs ordering='multicolor' (the natural order is sequential)")
+    if isinstance(omega, str):
+        raise ValueError("omega='auto' is not available for CUDA input; pass a float or a tuner")
+    tuner = omega if _is_tuner(omega) else None
+    w = _check_omega(tuner.suggest(context=context) if tuner is not None else omega)
+    rtol, atol = check_tol(rtol, atol, "solve_sor" if kind == "sor" else "ssor_cg")
+    if maxiter is not None:
+        maxiter = check_scalar(maxiter, "maxiter", kind=int, low=1)
+    if kind == "sor":
+        x, info, stats = cb.solve_sor_cuda(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter,
+                                           symmetric=symmetric, full_output=True)
+    else:
+        x, info, stats = cb.ssor_cg_cuda(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter, full_output=True)
+    what = ("SSOR" if symmetric else "SOR") if kind == "sor" else "SSOR-CG"
+    stats = SolveStats(
+        iterations=int(stats["iterations"]),
+        residual_norm=float(stats["residual_norm"]),
+        omega=w,
+        converged=info == 0,
+        elapsed=float(stats["elapsed"]),
+        info=int(info),
+        message=_message(int(info), what + " (CUDA)"),
+        extra={k: v for k, v in stats.items() if k not in {"iterations", "residual_norm", "omega", "converged", "elapsed"}},
+    )
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=None)
+    return (x, info, stats) if full_output else (x, info)
+
+
+def _run(iteration, callback, x, maxiter):
+    """Run a C++ iteration object, in one chunk, or one step at a time for callbacks."""
+    if callback is None:
+        return iteration.run(maxiter)
+    rep = iteration.run(0)
+    while not iteration.finished:
+        rep = iteration.run(1)
+        if rep["nit"] > 0:
+            callback(x if x.ndim == 1 else x)
+    return rep
+
+
+# --------------------------------------------------------------------------------------
+# Public API
 
 
 def solve_sor(
@@ -152,7 +240,7 @@ def solve_sor(
     b: Any,
     x0: Any = None,
     *,
-    omega: Any = 1.0,
+    omega: Union[float, str, Any] = 1.0,
     rtol: float = 1e-8,
     atol: float = 0.0,
     maxiter: Optional[int] = None,
@@ -162,107 +250,107 @@ def solve_sor(
     context: Any = None,
     full_output: bool = False,
 ):
-    """Solve ``A x = b`` by SOR (or SSOR with ``symmetric=True``).
+    """Solve ``A x = b`` by successive over-relaxation (SOR or symmetric SOR).
 
     Parameters
     ----------
-    A : sparse matrix/array (any SciPy format) or dense ndarray, shape (n, n)
-        Non-zero diagonal required. float32 stays float32 (with a float32 ``b``).
+    A : sparse matrix or array_like, shape (n, n)
+        Any SciPy sparse format or a dense array; converted to CSR (no copy when it
+        already is canonical CSR). The diagonal must be nonzero.
     b : array_like, shape (n,) or (n, k)
-        Right-hand side(s); a 2-D ``b`` solves k systems at once (columns).
+        Right-hand side(s); the columns of a 2-D ``b`` are solved together.
     x0 : array_like, optional
-        Initial guess (zeros by default); never modified.
+        Initial guess (default zeros); never modified.
     omega : float in (0, 2), "auto", or a tuner
-        Relaxation factor. ``"auto"``: adaptive SOR (Hageman & Young): start at 1,
-        estimate the Jacobi spectral radius from the observed per-sweep reduction
-        and move omega up towards ``2 / (1 + sqrt(1 - mu**2))``. A tuner (an object
-        with ``suggest`` and ``observe``, e.g. :class:`adasolve.OmegaTuner`) picks
-        omega and is told the iteration count and convergence factor afterwards.
+        Relaxation factor. ``"auto"`` runs adaptive SOR (Hageman and Young): omega
+        starts at 1 and moves towards the optimum estimated from the observed
+        convergence. A tuner (:class:`adasolve.OmegaTuner`,
+        :class:`adasolve.ContextualOmegaTuner`) picks omega for this solve and learns
+        from its iteration count.
     rtol, atol : float
         Stop when ``||b - A x|| <= max(rtol * ||b||, atol)`` (per column).
     maxiter : int, optional
         Maximum number of sweeps (default ``10 * n``).
     symmetric : bool
-        Forward then backward sweep per iteration (SSOR).
+        SSOR: each iteration is a forward then a backward sweep.
     ordering : {"natural", "multicolor"}
-        ``"natural"``: classical lexicographic Gauss-Seidel/SOR order (sequential).
-        ``"multicolor"``: greedy colouring (red-black on 5-point stencils), colours
-        swept in parallel with OpenMP; iteration counts differ from natural order.
+        Natural (lexicographic) Gauss-Seidel order, or a multicolour order (red-black
+        on 5-point stencils) whose colours are relaxed in parallel with OpenMP.
+        Multicolour orderings change the iteration, and so the iteration counts.
     callback : callable, optional
-        ``callback(xk)`` after every sweep (the C++ loop then runs one sweep per call).
+        ``callback(xk)`` after every sweep (then the C++ loop runs one sweep at a time).
+        Not available for CUDA input.
     context : array_like, optional
-        Features passed to a contextual tuner; otherwise ignored.
+        Features of this system for a contextual tuner; ignored otherwise.
     full_output : bool
-        Also return a :class:`SorStats`.
+        Also return a :class:`SolveStats`.
 
     Returns
     -------
     x : ndarray
+        The solution, same shape as ``b``; float32 only if ``A`` and ``b`` are float32.
     info : int
-        0 converged; >0 sweeps done without converging; -1 divergence (overflow,
-        non-finite values or a residual grown by 1e10).
-    stats : SorStats
+        0 converged; >0 not converged after that many sweeps; <0 diverged.
+    stats : SolveStats
         Only with ``full_output=True``.
+
+    Notes
+    -----
+    CUDA input (a CuPy array or PyTorch CUDA tensor for ``b``/``x0``) runs the
+    multicolour kernels of ``adasolve._cuda`` on the GPU (``ordering="multicolor"``
+    required) and returns an array of the same framework, without host copies.
+
+    The residual is not computed after every sweep: the C++ loop predicts from the
+    observed convergence rate when the tolerance will be met and checks just before,
+    so checks cost a few percent of the solve.
 
     Examples
     --------
-    >>> import scipy.sparse as sp, numpy as np
-    >>> A = sp.diags([-1, 2.5, -1], [-1, 0, 1], shape=(50, 50))
-    >>> x, info = solve_sor(A, np.ones(50), omega=1.2)
-    >>> info
-    0
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from adasolve import solve_sor
+    >>> A = sp.diags([-1, 2.5, -1], [-1, 0, 1], shape=(50, 50), format="csr")
+    >>> b = np.ones(50)
+    >>> x, info = solve_sor(A, b, omega=1.2)
+    >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
+    (0, True)
     """
-    if _is_tuner(omega):
-        w = omega.suggest(context=context)
-        out = solve_sor(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter,
-                        symmetric=symmetric, ordering=ordering, callback=callback, full_output=True)
-        omega.observe(w, out[2].iterations, context=context, rate=out[2].convergence_factor)
-        return out if full_output else out[:2]
+    if _cuda_input(b, x0):
+        return _solve_cuda("sor", A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
+                           full_output)
     t0 = time.perf_counter()
+    tuner = omega if _is_tuner(omega) else None
     adaptive = isinstance(omega, str)
-    if adaptive:
-        if omega.lower() != "auto":
-            raise ValueError(f"omega must be a float in (0, 2), 'auto' or a tuner, got {omega!r}")
-        if symmetric:
-            raise ValueError("omega='auto' is implemented for symmetric=False only (Young's relation "
-                             "holds for forward SOR)")
-        w0 = 1.0
-    else:
-        w0 = _check_omega_value(omega)
+    if adaptive and omega != "auto":
+        raise ValueError(f"omega must be a float in (0, 2), 'auto' or a tuner; got {omega!r}")
     rtol, atol = check_tol(rtol, atol, "solve_sor")
-    ordering = check_choice(ordering, "ordering", ["natural", "multicolor"])
+    ordering = check_choice(ordering, "ordering", _ORDERINGS)
+    if adaptive and symmetric:
+        raise ValueError("omega='auto' needs symmetric=False (Young's theory is for forward SOR)")
+    if not (adaptive or tuner is not None):
+        omega = _check_omega(omega)
     if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable or None")
-    M, inv = _prepare_matrix(A)
-    bb = _rhs(b, M)
-    dtype = _common_dtype(M, bb)
-    if M.dtype != dtype:
-        M, inv = M.astype(dtype), inv.astype(dtype)
-    bb = np.ascontiguousarray(bb, dtype=dtype)
-    n = M.shape[0]
-    maxiter = check_maxiter(maxiter, 10 * n)
-    x = _x0(x0, bb, dtype)
-    bnorm = np.linalg.norm(bb, axis=0).astype(np.float64).reshape(-1)
-    if not np.any(bnorm) and x0 is None:
-        return _finish(np.zeros_like(bb), 0, 0, 0.0, 0.0, w0, t0, full_output, bb.shape)
-    target = np.ascontiguousarray(np.maximum(rtol * bnorm, atol), dtype=np.float64)
-    col = _coloring(M) if ordering == "multicolor" else None
-    state = _k.SolveState(w0, adaptive)
-    args = (n, M.indptr, M.indices, M.data, inv, x, bb, bool(symmetric), col)
-    if callback is None:
-        it, info, resid = _k.solve(*args, maxiter, target, state)
+        raise TypeError("callback must be callable")
+    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=True)
+    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
+
+    if tuner is not None:
+        w = _check_omega(tuner.suggest(context=context))
+    elif adaptive:
+        w = 1.0
     else:
-        it = 0
-        while True:
-            nit, info, resid = _k.solve(*args, 1, target, state)
-            it += nit
-            if nit:
-                callback(x)
-            if info <= 0 or it >= maxiter:
-                break
-        if info > 0:
-            info = it
-    return _finish(x, info, it, resid, state.r0, state.omega, t0, full_output, bb.shape)
+        w = float(omega)
+
+    if not np.any(b_arr) and x0 is None:
+        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
+    else:
+        it = M.sor_iteration(b_arr, x, w, rtol, atol, maxiter, bool(symmetric), adaptive, ordering == "multicolor")
+        rep = _run(it, callback, x, maxiter)
+    stats = _stats(rep, t0, "SSOR" if symmetric else "SOR", {"ordering": ordering})
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
+    if full_output:
+        return x, stats.info, stats
+    return x, stats.info
 
 
 def ssor_cg(
@@ -270,7 +358,7 @@ def ssor_cg(
     b: Any,
     x0: Any = None,
     *,
-    omega: Any = 1.0,
+    omega: Union[float, Any] = 1.0,
     rtol: float = 1e-8,
     atol: float = 0.0,
     maxiter: Optional[int] = None,
@@ -278,139 +366,168 @@ def ssor_cg(
     context: Any = None,
     full_output: bool = False,
 ):
-    """Conjugate gradients preconditioned by SSOR, for symmetric positive definite ``A``.
+    """Conjugate gradients preconditioned by SSOR(omega), for symmetric positive definite A.
 
-    The preconditioner is ``M = (D + wL) D^{-1} (D + wU) / (w (2 - w))``. The loop runs
-    in C++; the stopping test is SciPy's, ``||r|| <= max(rtol * ||b||, atol)`` on the
-    recurrence residual. ``b`` must be 1-D. Other parameters as in :func:`solve_sor`
-    (``omega``: a float in (0, 2) or a tuner).
+    Parameters
+    ----------
+    A : sparse matrix or array_like, shape (n, n)
+        Symmetric positive definite; any SciPy sparse format or dense.
+    b : array_like, shape (n,)
+    x0 : array_like, optional
+        Initial guess (warm start); never modified.
+    omega : float in (0, 2) or a tuner
+        SSOR relaxation factor. A tuner picks it per solve and learns from the
+        iteration count.
+    rtol, atol, maxiter, callback, context, full_output
+        As in :func:`solve_sor` (SciPy's ``cg`` semantics; default ``maxiter = 10 n``).
 
     Returns
     -------
     x, info[, stats]
-        info: 0 converged, >0 iterations without converging, -1 breakdown
-        (``p^T A p <= 0``: A not positive definite, or non-finite values).
+        ``info`` is 0 on convergence, >0 the iterations done without converging,
+        -10 if A or the preconditioner is found not positive definite.
 
     Examples
     --------
-    >>> import scipy.sparse as sp, numpy as np
-    >>> A = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(100, 100))
-    >>> x, info = ssor_cg(A, np.ones(100), omega=1.5)
-    >>> info
-    0
+    >>> import numpy as np
+    >>> from adasolve import ssor_cg
+    >>> from adasolve.problems import poisson2d
+    >>> A = poisson2d(20); b = np.ones(A.shape[0])
+    >>> x, info = ssor_cg(A, b, omega=1.5)
+    >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
+    (0, True)
     """
-    if _is_tuner(omega):
-        w = omega.suggest(context=context)
-        out = ssor_cg(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter,
-                      callback=callback, full_output=True)
-        omega.observe(w, out[2].iterations, context=context, rate=out[2].convergence_factor)
-        return out if full_output else out[:2]
+    if _cuda_input(b, x0):
+        return _solve_cuda("cg", A, b, x0, omega, rtol, atol, maxiter, False, "multicolor", callback, context,
+                           full_output)
     t0 = time.perf_counter()
-    w = _check_omega_value(omega)
+    tuner = omega if _is_tuner(omega) else None
+    if isinstance(omega, str):
+        raise ValueError(f"ssor_cg: omega must be a float in (0, 2) or a tuner, got {omega!r}")
+    if tuner is None:
+        omega = _check_omega(omega)
     rtol, atol = check_tol(rtol, atol, "ssor_cg")
     if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable or None")
-    M, inv = _prepare_matrix(A)
-    n = M.shape[0]
-    bb = check_vector(b, "b", n)
-    dtype = _common_dtype(M, bb)
-    if M.dtype != dtype:
-        M, inv = M.astype(dtype), inv.astype(dtype)
-    bb = np.ascontiguousarray(bb, dtype=dtype)
-    maxiter = check_maxiter(maxiter, 10 * n)
-    x = _x0(x0, bb, dtype)
-    bnorm = float(np.linalg.norm(bb))
-    if bnorm == 0 and x0 is None:
-        return _finish(np.zeros_like(bb), 0, 0, 0.0, 0.0, w, t0, full_output, bb.shape)
-    target = max(rtol * bnorm, atol)
-    state = _k.CgState64() if dtype == np.float64 else _k.CgState32()
-    args = (n, M.indptr, M.indices, M.data, inv, w, bb, x)
-    if callback is None:
-        it, info, resid, r0 = _k.pcg(*args, maxiter, target, state)
+        raise TypeError("callback must be callable")
+    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=False)
+    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
+    w = _check_omega(tuner.suggest(context=context)) if tuner is not None else float(omega)
+    if not np.any(b_arr) and x0 is None:
+        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
     else:
-        it = 0
-        while True:
-            nit, info, resid, r0 = _k.pcg(*args, 1, target, state)
-            it += nit
-            if nit:
-                callback(x)
-            if info <= 0 or it >= maxiter:
-                break
-        if info > 0:
-            info = it
-    return _finish(x, info, it, resid, r0, w, t0, full_output, bb.shape)
+        it = M.pcg_iteration(b_arr, x, w, rtol, atol, maxiter)
+        rep = _run(it, callback, x, maxiter)
+    stats = _stats(rep, t0, "SSOR-CG")
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
+    if full_output:
+        return x, stats.info, stats
+    return x, stats.info
 
 
 def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
-    """SSOR preconditioner as a :class:`scipy.sparse.linalg.LinearOperator`.
+    """The SSOR preconditioner of ``A`` as a SciPy LinearOperator (applies ``M^{-1}``).
 
-    Applies ``M^{-1}`` with ``M = (D + wL) D^{-1} (D + wU) / (w (2 - w))`` (one symmetric
-    SOR sweep from zero) in C++; usable as ``M=`` in ``scipy.sparse.linalg.cg``,
-    ``gmres`` or ``minres``. ``M`` is symmetric positive definite when ``A`` is.
-    The operator keeps a reference to the CSR form of ``A`` (a copy only if ``A``
-    was not already canonical CSR).
+    ``M = (D + omega L) D^{-1} (D + omega U) / (omega (2 - omega))``; one application
+    is a forward and a backward triangular pass in C++. The inverse diagonal is
+    computed once, here. Use it as ``M=`` in ``scipy.sparse.linalg.cg``, ``gmres``,
+    ``minres``. The operator keeps a reference to A's CSR arrays: do not modify A
+    while it is in use.
 
     Examples
     --------
-    >>> import scipy.sparse as sp, numpy as np
+    >>> import numpy as np
     >>> from scipy.sparse.linalg import cg
-    >>> A = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(100, 100), format="csr")
-    >>> x, info = cg(A, np.ones(100), M=ssor_preconditioner(A, omega=1.5))
+    >>> from adasolve import ssor_preconditioner
+    >>> from adasolve.problems import poisson2d
+    >>> A = poisson2d(30); b = np.ones(A.shape[0])
+    >>> x, info = cg(A, b, rtol=1e-8, M=ssor_preconditioner(A, omega=1.6))
     >>> info
     0
     """
-    w = _check_omega_value(omega)
-    M, inv = _prepare_matrix(A)
-    n = M.shape[0]
-    dtype = M.dtype
+    omega = _check_omega(omega)
+    A, M = _bound_matrix(A)
+    n = A.shape[0]
+    dtype = A.dtype
 
-    def apply(r):
-        r = np.ascontiguousarray(np.asarray(r, dtype=dtype).reshape(n, -1) if np.ndim(r) == 2
-                                 else np.asarray(r, dtype=dtype).reshape(n))
+    def matvec(r):
+        r = np.ascontiguousarray(r, dtype=dtype)
         z = np.empty_like(r)
-        _k.ssor_apply(n, M.indptr, M.indices, M.data, inv, w, r, z)
+        M.ssor_apply(r, z, omega)
         return z
 
-    return LinearOperator((n, n), matvec=apply, matmat=apply, rmatvec=apply, dtype=dtype)
+    def matmat(R):
+        R = np.ascontiguousarray(R, dtype=dtype)
+        Z = np.empty_like(R)
+        M.ssor_apply(R, Z, omega)
+        return Z
+
+    return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, matmat=matmat, dtype=dtype)
 
 
-_DIRECTIONS = {"forward": 0, "backward": 1, "symmetric": 2}
+def sor_sweep(
+    A: Any,
+    x: np.ndarray,
+    b: Any,
+    omega: float = 1.0,
+    iterations: int = 1,
+    direction: str = "forward",
+    *,
+    ordering: str = "natural",
+) -> np.ndarray:
+    """Apply SOR sweeps to ``x`` **in place** (a smoother for multigrid).
 
+    Parameters
+    ----------
+    A : sparse matrix, shape (n, n)
+    x : ndarray, shape (n,) or (n, k)
+        Updated in place. Must be a writeable, C-contiguous array of A's dtype
+        (float32 or float64): anything else raises TypeError rather than silently
+        updating a copy.
+    b : array_like, shape like x
+    omega : float in (0, 2)
+    iterations : int >= 1
+    direction : {"forward", "backward", "symmetric"}
+    ordering : {"natural", "multicolor"}
 
-def sor_sweep(A: Any, x: np.ndarray, b: Any, omega: float = 1.0, iterations: int = 1,
-              direction: str = "forward") -> None:
-    """Run ``iterations`` SOR sweeps **in place on x** (natural order).
-
-    For multigrid smoothers and other building blocks. ``x`` must be a writeable
-    C-contiguous ndarray of A's dtype (float32 or float64), shape (n,) or (n, k);
-    it is updated in place and never copied (TypeError otherwise). ``b`` is
-    converted to A's dtype if needed. ``direction``: "forward", "backward" or
-    "symmetric" (forward then backward).
+    Returns
+    -------
+    x : ndarray
+        The same object, updated.
 
     Examples
     --------
-    >>> import scipy.sparse as sp, numpy as np
-    >>> A = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(5, 5), format="csr")
-    >>> x = np.zeros(5)
-    >>> sor_sweep(A, x, np.ones(5), omega=1.0)   # x now holds one Gauss-Seidel sweep
-    >>> float(x[0])
-    0.5
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from adasolve import sor_sweep
+    >>> A = sp.diags([-1, 4, -1], [-1, 0, 1], shape=(5, 5), format="csr")
+    >>> x = np.zeros(5); _ = sor_sweep(A, x, np.ones(5), omega=1.0)
+    >>> round(float(x[0]), 4)
+    0.25
     """
-    d = check_choice(direction, "direction", list(_DIRECTIONS))
-    w = _check_omega_value(omega)
+    omega = _check_omega(omega)
     iterations = check_scalar(iterations, "iterations", kind=int, low=1)
-    M, inv = _prepare_matrix(A)
-    n = M.shape[0]
+    direction = check_choice(direction, "direction", _DIRECTIONS)
+    ordering = check_choice(ordering, "ordering", _ORDERINGS)
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a numpy ndarray (updated in place), got {type(x).__name__}")
-    if x.dtype != M.dtype:
-        raise TypeError(f"x must have A's dtype {M.dtype} (it is updated in place), got {x.dtype}")
+        raise TypeError("x must be a NumPy array (it is updated in place)")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"x must have dtype float32 or float64 to be updated in place, got {x.dtype}")
     if not x.flags.c_contiguous or not x.flags.writeable:
         raise TypeError("x must be a writeable C-contiguous array (it is updated in place)")
-    if x.ndim not in (1, 2) or x.shape[0] != n:
+    A = as_csr(A, "A", dtype=x.dtype)
+    A, M = _bound_matrix(A, x.dtype)
+    n = A.shape[0]
+    if x.shape[0] != n or x.ndim not in (1, 2):
         raise ValueError(f"x has shape {x.shape}, expected ({n},) or ({n}, k)")
-    bb = check_vector(b, "b", n, allow_2d=True)
-    bb = np.ascontiguousarray(bb, dtype=M.dtype).reshape(x.shape) if bb.size == x.size else None
-    if bb is None:
-        raise ValueError(f"b must have the shape of x {x.shape}")
-    _k.sweep(n, M.indptr, M.indices, M.data, inv, x, bb, w, iterations, _DIRECTIONS[d], None)
+    if sp.issparse(b):
+        b = b.toarray()
+    b_arr = as_float_array(b, "b", dtype=x.dtype, ndim=(1, 2))
+    if b_arr.shape != x.shape:
+        if b_arr.ndim == 2 and b_arr.shape[1] == 1 and x.ndim == 1 and b_arr.shape[0] == n:
+            b_arr = np.ascontiguousarray(b_arr.reshape(-1))
+        else:
+            raise ValueError(f"b has shape {b_arr.shape} but x has shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x contains NaN or Inf")
+    M.sweep(b_arr, x, omega, _DIRECTIONS[direction], iterations, ordering == "multicolor")
+    return x

@@ -1,9 +1,9 @@
-// adasolve::sor: plain C++17 + Eigen core (no Python types).
+// adasolve::sor: SOR / SSOR sweeps, the SOR solve loop (fixed or adaptive omega),
+// the SSOR preconditioner and SSOR-preconditioned CG on CSR matrices.
 //
-// Pointwise SOR / SSOR sweeps on CSR matrices (float32/float64, int32/int64 indices,
-// one or several right-hand sides stored row-major (n, k)), a greedy multicolour
-// ordering with OpenMP-parallel colour sweeps, a solve loop with a cheap stopping
-// test and classical adaptive omega, and SSOR-preconditioned CG.
+// Plain C++17 (+ OpenMP when available), no Python types. Matrices come in as
+// CsrView (borrowed arrays, never copied). Every kernel is instantiated for
+// float and double values and int32 / int64 indices in cpp/src/sor.cpp.
 #pragma once
 
 #include <vector>
@@ -14,76 +14,163 @@ namespace adasolve::sor {
 
 enum class Direction { Forward = 0, Backward = 1, Symmetric = 2 };
 
-/// Rows grouped by colour: rows of one colour never couple (a_ij = a_ji = 0),
-/// so a colour can be swept in parallel. rows[ptr[c] .. ptr[c+1]) have colour c.
+/// A colouring of the rows such that no two rows of one colour are coupled
+/// (a_ij == 0 and a_ji == 0 for i != j of equal colour), so each colour's rows
+/// can be relaxed in parallel.
+///
+/// Rows of colour c are rows[color_ptr[c] .. color_ptr[c+1]), in increasing order.
 struct Coloring {
-  std::vector<Index> ptr;
-  std::vector<Index> rows;
-  Index n_colors() const { return ptr.empty() ? 0 : static_cast<Index>(ptr.size()) - 1; }
+  std::vector<Index> color_ptr;  // n_colors + 1
+  std::vector<Index> rows;       // n, grouped by colour
+  Index n_colors() const { return color_ptr.empty() ? 0 : Index(color_ptr.size()) - 1; }
 };
 
-/// Greedy (first-fit, lexicographic) colouring of the symmetrised pattern of A.
-/// On the 5-point stencil this is the red-black ordering.
+/// Greedy (first-fit, natural row order) colouring of the symmetrized graph of A.
+///
+/// On a 5-point (or any bipartite, lexicographically numbered) stencil this gives
+/// the red-black colouring.
 template <class Idx>
 Coloring greedy_coloring(Index n, const Idx* indptr, const Idx* indices);
 
-/// 1 / a_ii for every row; throws std::invalid_argument on a zero or missing diagonal.
+/// Fill inv_diag[i] = 1 / a_ii. Returns -1 on success, else the first row
+/// whose diagonal entry is zero or missing (inv_diag is then incomplete).
 template <class Scalar, class Idx>
-std::vector<Scalar> inverse_diagonal(const CsrView<Scalar, Idx>& A);
+Index inverse_diagonal(const CsrView<Scalar, Idx>& A, Scalar* inv_diag);
 
-/// `iterations` sweeps in place on x (n x k row-major), b likewise.
-/// `coloring` == nullptr: natural (lexicographic) order; else multicolour order.
-/// Returns the sum of squares of the in-sweep residual of the last half-sweep
-/// (b_i - sum_j a_ij x_j just before row i is updated), per column, in `pseudo` if non-null.
+/// Relax A x = b in place: `iterations` sweeps of pointwise SOR,
+///   x_i <- x_i + omega (b_i - sum_j a_ij x_j) / a_ii,
+/// which equals (1-omega) x_i + omega (b_i - sum_{j!=i} a_ij x_j) / a_ii.
+///
+/// Parameters
+/// ----------
+/// A, inv_diag : the matrix and its inverse diagonal (see inverse_diagonal).
+/// b, x : row-major (n, nrhs) blocks; x is updated in place.
+/// omega : relaxation factor.
+/// dir : forward (rows 0..n-1), backward (n-1..0) or symmetric (forward then backward).
+/// coloring : nullptr for the natural sequential order; otherwise a multicolour order,
+///            colours relaxed one after another, rows of a colour in parallel (OpenMP).
 template <class Scalar, class Idx>
-void sweep(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x, const Scalar* b,
-           Index k, double omega, Index iterations, Direction dir, const Coloring* coloring,
-           double* pseudo = nullptr);
+void sweep(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, const Scalar* b, Scalar* x,
+           Index nrhs, Scalar omega, Direction dir, Index iterations, const Coloring* coloring);
 
-/// State carried between chunks of a solve (so a callback can run between sweeps).
-struct SolveState {
-  double omega = 1.0;      ///< current relaxation factor
-  bool adaptive = false;   ///< omega = "auto" (Hageman & Young style)
-  double q = 1.0;          ///< last observed ratio true residual / in-sweep residual
-  Index since_change = 0;  ///< sweeps since omega last changed
-  Index total = 0;         ///< sweeps done so far in this solve
-  double prev_pseudo = -1; ///< in-sweep residual norm of the previous sweep
-  double rate = 0.0;       ///< smoothed per-sweep reduction ratio
-  double r0 = -1;          ///< max over columns of the initial residual norm
+/// r = b - A x for row-major (n, nrhs) blocks; returns the largest column 2-norm of r.
+template <class Scalar, class Idx>
+double residual(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x, Scalar* r,
+                Index nrhs);
+
+struct SolveOptions {
+  double omega = 1.0;        ///< relaxation factor (initial value when adaptive)
+  double rtol = 1e-8;
+  double atol = 0.0;
+  Index maxiter = 1000;
+  bool symmetric = false;    ///< SSOR sweeps (forward + backward) instead of forward
+  bool adaptive = false;     ///< Hageman-Young adaptive omega
+  Index max_between_checks = 64;  ///< cap on sweeps between two residual checks
 };
 
-/// SOR/SSOR iterations until max over columns of ||b_c - A x_c|| / target_c <= 1 or maxiter.
-/// info: 0 converged, >0 sweeps done without converging, -1 divergence / non-finite values.
-/// Report.resid is the largest column residual norm at the last true check.
-template <class Scalar, class Idx>
-Report solve(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x, const Scalar* b,
-             Index k, bool symmetric, const Coloring* coloring, Index maxiter,
-             const double* target, SolveState& state);
-
-/// ||b_c - A x_c|| per column into out (k values).
-template <class Scalar, class Idx>
-void residual_norms(const CsrView<Scalar, Idx>& A, const Scalar* x, const Scalar* b, Index k,
-                    double* out);
-
-/// z = M^{-1} r for the SSOR preconditioner M = (D + wL) D^{-1} (D + wU) / (w (2 - w)).
-/// (Equal to one symmetric SOR sweep from zero.) z and r: n x k row-major.
-template <class Scalar, class Idx>
-void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, double omega,
-                const Scalar* r, Scalar* z, Index k);
-
-/// State of an SSOR-preconditioned CG run, so it can be resumed chunk by chunk.
-template <class Scalar>
-struct CgState {
-  std::vector<Scalar> r, z, p, q;
-  double rz = 0.0;
-  bool started = false;
-  double r0 = -1;
+struct SolveReport : Report {
+  double omega = 1.0;               ///< omega used (final value when adaptive)
+  double r0 = 0.0;                  ///< initial residual norm (largest column)
+  double convergence_factor = 0.0;  ///< (resid / r0)^(1/nit), nan if nit == 0
+  Index n_checks = 0;               ///< residual evaluations performed
+  double spectral_radius_jacobi = -1.0;  ///< adaptive mode: final estimate of mu (-1 if none)
 };
 
-/// Preconditioned CG (SSOR, omega) from the current x; stops when ||r|| <= target.
-/// info: 0 converged, >0 iterations without converging, -1 breakdown (A not SPD / non-finite).
+/// SOR (or SSOR) iteration until max_col ||b - A x|| <= max(rtol ||b_col||, atol) for
+/// every column, or maxiter sweeps.
+///
+/// The residual is not computed after every sweep: the loop predicts, from the
+/// observed convergence rate, how many sweeps remain and checks again just before
+/// that point (checking every sweep near the end), so a check costs a few percent
+/// of the run while the stop still happens at the first checked sweep that meets the
+/// tolerance. info: 0 converged, nit > 0 not converged within maxiter,
+/// -1 diverged (non-finite or exploding residual): the iteration was stopped.
+///
+/// Adaptive omega (options.adaptive): the classical Hageman-Young procedure. The ratio
+/// of successive pseudo-residual norms ||x^{k+1}-x^k|| / ||x^k-x^{k-1}|| estimates the
+/// spectral radius lambda of the SOR iteration at the current omega; once stable,
+/// Young's relation (lambda + omega - 1)^2 = lambda omega^2 mu^2 (consistently ordered
+/// matrices) gives an estimate of the Jacobi spectral radius mu, and omega is moved to
+/// 2 / (1 + sqrt(1 - mu^2)). Estimates of mu only increase, so omega approaches the
+/// optimum from below, where the convergence rate is least sensitive to errors.
 template <class Scalar, class Idx>
-Report ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, double omega,
-                const Scalar* b, Scalar* x, Index maxiter, double target, CgState<Scalar>& st);
+SolveReport solve(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x, Index nrhs,
+                  const SolveOptions& opt, const Coloring* coloring);
+
+/// z = M^{-1} r for the SSOR preconditioner M = (D + wL) D^{-1} (D + wU) / (w (2 - w)),
+/// computed by one forward and one backward triangular pass (reads each half of A once).
+template <class Scalar, class Idx>
+void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar omega,
+                const Scalar* r, Scalar* z, Index nrhs);
+
+/// Conjugate gradients preconditioned by SSOR(omega) for SPD A, one right-hand side,
+/// warm-started from x. Stops when ||b - A x|| <= max(rtol ||b||, atol) (recursively
+/// updated residual, as SciPy's cg). info: 0 converged, nit > 0 not converged,
+/// -10 breakdown (p^T A p <= 0 or r^T z <= 0: A or M not positive definite),
+/// -1 non-finite values.
+template <class Scalar, class Idx>
+SolveReport ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x,
+                     const SolveOptions& opt);
+
+/// Resumable SOR iteration (the loop behind `solve`), so that a caller can run it in
+/// chunks (for per-iteration callbacks) without losing the adaptive-omega state.
+/// Borrows A, b and x: they must outlive the solver.
+template <class Scalar, class Idx>
+class SorIteration {
+ public:
+  SorIteration(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x, Index nrhs,
+               const SolveOptions& opt, const Coloring* coloring);
+  /// Run up to `max_sweeps` more sweeps (never past opt.maxiter); returns the report so far.
+  SolveReport run(Index max_sweeps);
+  bool finished() const { return finished_; }
+
+ private:
+  double check();  // residual check: max over columns of ||r_c|| / tol_c
+  void one_sweep(bool track_delta);
+  void adapt(double delta_norm);
+
+  CsrView<Scalar, Idx> A_;
+  const Scalar* b_;
+  Scalar* x_;
+  Index n_, nrhs_;
+  SolveOptions opt_;
+  const Coloring* coloring_;
+  std::vector<Scalar> inv_diag_, r_;
+  std::vector<double> tol_;
+  SolveReport rep_;
+  bool finished_ = false;
+  Scalar omega_;
+  double q0_ = 0, q_last_ = 0, q_first_ = 0;
+  Index k_last_check_ = 0, next_check_ = 1, step_ = 1;
+  // adaptive-omega state
+  double d_prev_ = -1, ratio_prev_ = -1, mu2_ = 0;
+  Index sweeps_at_omega_ = 0, stable_count_ = 0;
+  double d_start_ = 0, best_rate_ = -1, best_omega_ = 1;
+  bool frozen_ = false;
+};
+
+/// Resumable SSOR-preconditioned CG (the loop behind `ssor_pcg`).
+template <class Scalar, class Idx>
+class SsorPcgIteration {
+ public:
+  SsorPcgIteration(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x,
+                   const SolveOptions& opt);
+  SolveReport run(Index max_iters);
+  bool finished() const { return finished_; }
+
+ private:
+  CsrView<Scalar, Idx> A_;
+  const Scalar* b_;
+  Scalar* x_;
+  Index n_;
+  SolveOptions opt_;
+  std::vector<Scalar> inv_diag_, r_, z_, p_, q_;
+  double rz_ = 0, tol_ = 0, bnorm_ = 0;
+  SolveReport rep_;
+  bool finished_ = false;
+};
+
+/// Set the number of OpenMP threads used by the multicolour kernels (no-op without OpenMP).
+void set_num_threads(int n);
 
 }  // namespace adasolve::sor
