@@ -6,4 +6,6 @@
   :func:`cutest_equality`, and scalable problems.
 """
 
-__all__: list = []
+from ._sor import HeatEquationSequence, heat_equation_sequence, poisson2d, shifted_laplacian_sequence
+
+__all__: list = ["poisson2d", "heat_equation_sequence", "shifted_laplacian_sequence", "HeatEquationSequence"]
