@@ -23,6 +23,21 @@ namespace {
 #define ADA_RESTRICT
 #endif
 
+// One row, one right-hand side, entries visited from the end of the row: in a
+// forward sweep the just-updated x_{i-1} then enters the sum last, so the
+// loop-carried dependency between consecutive rows is one FMA long instead of
+// the whole row (the sweep is latency-bound otherwise).
+template <class Scalar, class Idx>
+inline Scalar row1_rev(const Idx* ADA_RESTRICT indptr, const Idx* ADA_RESTRICT indices,
+                       const Scalar* ADA_RESTRICT data, const Scalar* ADA_RESTRICT inv_diag,
+                       Scalar* ADA_RESTRICT x, const Scalar* ADA_RESTRICT b, Scalar w, Index i) {
+  Scalar s = b[i];
+  const Idx beg = indptr[i];
+  for (Idx jj = indptr[i + 1] - 1; jj >= beg; --jj) s -= data[jj] * x[indices[jj]];
+  x[i] += w * s * inv_diag[i];
+  return s;
+}
+
 // One row, one right-hand side. Returns the in-sweep residual.
 template <class Scalar, class Idx>
 inline Scalar row1(const Idx* ADA_RESTRICT indptr, const Idx* ADA_RESTRICT indices,
@@ -67,7 +82,7 @@ void half_natural(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar*
     double ps = 0.0;
     if (forward) {
       for (Index i = 0; i < n; ++i) {
-        const Scalar s = row1(indptr, indices, data, inv_diag, x, b, w, i);
+        const Scalar s = row1_rev(indptr, indices, data, inv_diag, x, b, w, i);
         ps += static_cast<double>(s) * s;
       }
     } else {
@@ -287,23 +302,30 @@ Report solve(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, Scalar* x, c
     // (lambda + w - 1)^2 = lambda w^2 mu^2 (consistently ordered A); then
     // w_opt = 2 / (1 + sqrt(1 - mu^2)). Only once the ratio has settled, and
     // only upwards: below w_opt lambda is real and the estimate of mu is a lower bound.
-    if (st.adaptive && st.prev_pseudo > 0) {
-      const double ratio = pn / st.prev_pseudo;
-      const double w = st.omega;
-      if (st.since_change >= 4 && ratio < 1.0 && std::fabs(ratio - st.rate) < 0.01 * ratio &&
-          ratio > w - 1.0 + 1e-3) {
-        double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
-        mu2 = std::min(mu2, 1.0 - 1e-12);
-        double wn = 2.0 / (1.0 + std::sqrt(1.0 - mu2));
-        wn = std::min(wn, 2.0 - 1e-6);
-        if (wn > w + 1e-3) {
-          st.omega = wn;
-          st.since_change = 0;
+    if (st.adaptive) {
+      // Windowed geometric-mean ratio over m sweeps; two consecutive windows must
+      // agree (the asymptotic regime) before omega moves.
+      const Index m = 8;
+      if (st.since_change % m == 0) {
+        if (st.prev_pseudo > 0) {
+          const double ratio = std::pow(pn / st.prev_pseudo, 1.0 / m);
+          const double w = st.omega;
+          if (st.since_change >= 2 * m && ratio < 1.0 && std::fabs(ratio - st.rate) < 0.002 &&
+              ratio > w - 1.0 + 1e-3) {
+            double mu2 = (ratio + w - 1.0) * (ratio + w - 1.0) / (ratio * w * w);
+            mu2 = std::min(mu2, 1.0 - 1e-12);
+            double wn = 2.0 / (1.0 + std::sqrt(1.0 - mu2));
+            wn = std::min(wn, 2.0 - 1e-6);
+            if (wn > w + 1e-3) {
+              st.omega = wn;
+              st.since_change = 0;
+            }
+          }
+          st.rate = ratio;
         }
+        st.prev_pseudo = pn;
       }
-      st.rate = ratio;
     }
-    st.prev_pseudo = pn;
     const double sp = scaled_max(ps, target);
     const bool due = sp * st.q <= 1.0 || it == maxiter ||
                      (it - last_check) >= std::max<Index>(8, st.total / 4);
