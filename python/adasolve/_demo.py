@@ -103,7 +103,7 @@ def run_demo(size: Optional[int] = None, instances: Optional[int] = None, seed: 
     tuner = OmegaTuner(seed=seed)
     its, sec = run_sequence(inst, tuner, label="OmegaTuner('auto')")
     rows.append(("OmegaTuner (auto)", "SSOR-CG", f"learned, last {tuner.best_omega:.2f}", its, sec))
-    ctuner = ContextualOmegaTuner(seed=seed)
+    ctuner = ContextualOmegaTuner(seed=seed, context_range=(0.0, 10.0))  # kappa(t) lies in [0, 10]
     its, sec = run_sequence(inst, ctuner, label="ContextualOmegaTuner")
     rows.append(("ContextualOmegaTuner", "SSOR-CG", "learned per kappa", its, sec))
     its, sec = run_sequence(inst, 1.0, label="omega = 1 (SGS)")

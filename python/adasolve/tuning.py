@@ -140,6 +140,7 @@ class OmegaTuner:
         self._x = -1.0  # Tsallis normalizer, warm-started between rounds
         self._mu2: List[float] = []  # Young estimates of mu^2
         self._hint: Optional[float] = None  # external model omega (contextual use)
+        self._model_cache: Optional[tuple] = None  # (number of mu samples, arm)
         self.history: List[tuple] = []
 
     # ------------------------------------------------------------------ public
@@ -200,14 +201,27 @@ class OmegaTuner:
             m = _young_mu2(w, rate)
             if math.isfinite(m):
                 self._mu2.append(m)
-                if len(self._mu2) > 64:
+                if len(self._mu2) > 256:
                     del self._mu2[0]
 
     def _model_arm(self) -> int:
         if self._hint is not None:
             return int(np.argmin(np.abs(self.omegas - self._hint)))
-        mu = math.sqrt(float(np.median(self._mu2)))
-        return int(np.argmin(np.abs(self.omegas - young_omega(mu))))
+        k = len(self._mu2)
+        if self._model_cache is not None and (k == self._model_cache[0] or self._t % 8):
+            return self._model_cache[1]
+        # Minimize Young's predicted mean iteration count over the sample of mu seen so far:
+        # with varying instances the best fixed omega leans towards the hardest (largest mu),
+        # which the median instance's w* would miss.
+        mu = np.sqrt(np.asarray(self._mu2))[None, :]
+        w = self.omegas[:, None]
+        disc = np.maximum(w * w * mu * mu - 4.0 * (w - 1.0), 0.0)
+        rho = np.where(w < 2.0 / (1.0 + np.sqrt(1.0 - mu * mu)), ((w * mu + np.sqrt(disc)) / 2.0) ** 2,
+                       np.abs(w - 1.0))
+        rho = np.clip(rho, 1e-12, 1.0 - 1e-12)
+        arm = int(np.argmin(np.mean(1.0 / -np.log(rho), axis=1)))
+        self._model_cache = (k, arm)
+        return arm
 
     def _suggest_prob(self) -> int:
         d = self.omegas.size
@@ -266,9 +280,19 @@ class OmegaTuner:
                 m = self._sum[j] / nj
                 if m < bm:
                     b, bm = j, m
-        cand.update((b, max(b - 1, 0), min(b + 1, d - 1)))
-        best_j, best_v = -1, math.inf
         logt = math.log(self._t + 1)
+        if have_model:
+            # Trust the model while it is not clearly beaten: search around the model arm and
+            # keep the empirical best as a candidate; move the local search to the empirical best
+            # only once its upper confidence bound is below the model arm's lower bound (the
+            # model is wrong there, e.g. SSOR-CG or non-consistently-ordered matrices).
+            mj = next(iter(cand))
+            cand.update((max(mj - 1, 0), min(mj + 1, d - 1), b))
+            if n[mj] and b != mj and self._bound(b, logt, +1) < self._bound(mj, logt, -1):
+                cand.update((max(b - 1, 0), min(b + 1, d - 1)))
+        else:
+            cand.update((b, max(b - 1, 0), min(b + 1, d - 1)))
+        best_j, best_v = -1, math.inf
         for j in sorted(cand):
             nj = float(n[j])
             if nj == 0:
@@ -279,6 +303,12 @@ class OmegaTuner:
             if v < best_v:
                 best_j, best_v = j, v
         return best_j
+
+    def _bound(self, j: int, logt: float, sign: int) -> float:
+        nj = float(self._n[j])
+        m = self._sum[j] / nj
+        sd = math.sqrt(max(self._sumsq[j] / nj - m * m, 0.0))
+        return m + sign * (sd + 0.05 * m + 1e-12) * math.sqrt(2.0 * logt / nj)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(algorithm={self.algorithm!r}, arms={self.omegas.size}, "
