@@ -17,11 +17,17 @@ the observed convergence factor ``(||r_k|| / ||r_0||) ** (1 / k)`` (or NaN).
    exploring all 20 arms, and noise is handled by confidence bounds.
 2. A solve reveals its convergence factor ``rho``.  For consistently ordered
    matrices Young's theory gives ``(rho + w - 1)^2 = rho w^2 mu^2`` with ``mu``
-   the Jacobi spectral radius, so every solve with ``w`` below the optimum
-   yields an estimate of ``mu`` and of ``w* = 2 / (1 + sqrt(1 - mu^2))``.  The
-   grid arm nearest to the (median) model estimate joins the candidate set.
-   When the model does not hold (SSOR-CG, other orderings) that arm is simply
-   judged by its observed cost like any other, so the rule stays robust.
+   the Jacobi spectral radius, so every solve with ``w`` below its optimum
+   yields an estimate of ``mu`` (solves past the optimum, where ``rho ~ w - 1``,
+   carry no information and are skipped).  The model arm is the grid arm that
+   minimizes Young's predicted mean iteration count ``mean(1 / -log rho(w, mu))``
+   over the last 256 estimates: with varying instances the best fixed omega
+   leans towards the hardest instances, which the median ``w*`` would miss.
+   While a model exists, ``"auto"`` searches the model arm and its neighbours
+   (plus the empirical best); it falls back to the local search around the
+   empirical best once that arm's upper confidence bound is below the model
+   arm's lower bound, i.e. where the model does not hold (SSOR-CG, other
+   orderings).
 
 ``"tsallis-inf"`` is the paper's bandit (Khodak et al., ICLR 2024): 1/2-Tsallis-INF,
 learning rate ``2/sqrt(t)``, losses ``(iterations - 1)`` divided by their running
