@@ -203,7 +203,8 @@ class OmegaTuner:
         self._sumsq[i] += c * c
         if self.algorithm in ("tsallis-inf", "exp3"):
             self._lhat[i] += (c - 1.0) / max(self._prob[i], 1e-12)
-        if rate is not None and math.isfinite(float(rate)):
+        # A factor from a handful of iterations is transient, not asymptotic: skip it.
+        if rate is not None and c >= 10 and math.isfinite(float(rate)):
             m = _young_mu2(w, rate)
             if math.isfinite(m):
                 self._mu2.append(m)
