@@ -154,6 +154,9 @@ class OmegaTuner:
     def best_omega(self) -> float:
         """The arm with the lowest mean cost so far (the model estimate before any data)."""
         seen = self._n > 0
+        if self.algorithm == "auto" and np.any(seen):
+            # Discounted counts never reach 0: judge only arms with recent, substantial use.
+            seen = self._n >= 0.2 * self._n.max()
         if not np.any(seen):
             return float(self.omegas[self._model_arm()]) if self._mu2 else float(self.omegas[0])
         means = np.where(seen, self._sum / np.maximum(self._n, 1), np.inf)
@@ -198,6 +201,12 @@ class OmegaTuner:
         self.history.append((w, c))
         self._t += 1
         self._total += c
+        if self.algorithm == "auto":
+            # Discounted statistics (effective window ~200 solves): sequences drift (the heat
+            # equation's best omega changes with kappa), and stale means would pin the search.
+            self._n *= 0.995
+            self._sum *= 0.995
+            self._sumsq *= 0.995
         self._n[i] += 1
         self._sum[i] += c
         self._sumsq[i] += c * c
