@@ -70,7 +70,7 @@ def _fallback_collection():
 def collection():
     try:
         from adasolve.problems import cutest_equality
-        probs = list(cutest_equality())
+        probs = list(cutest_equality().values())
         if probs:
             return probs, "adasolve.problems.cutest_equality()"
     except (ImportError, AttributeError, NotImplementedError):

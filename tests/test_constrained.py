@@ -102,7 +102,7 @@ def _collection():
     """The cutest engineer's collection when merged in, else the problems above."""
     try:
         from adasolve.problems import cutest_equality  # noqa: F401
-        probs = list(cutest_equality())
+        probs = list(cutest_equality().values())
         if probs:
             return probs
     except (ImportError, AttributeError, NotImplementedError):
@@ -425,3 +425,104 @@ def test_hessian_check_none_option():
     p = _hs28()
     res = _solve(p, "exact", options={"hessian_check": "none"})
     assert res.success and all(s == 0 for s in res.history["shift"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper's 47 CUTEst equality problems (adasolve.problems.cutest_equality).
+# Time budget (whole file ~20 s on 2 shared cores): all 47 with sketch="countsketch" (~8 s), a subset of
+# 12 small problems with each of "gaussian", "kaczmarz" and "exact" (~5 s). Full sweeps measured
+# by hand (seed 0, tol 1e-6): countsketch 47/47, exact 47/47, gaussian 45/47, kaczmarz 44/47.
+# Problems not asserted, with the reason (no xfail: they are skipped explicitly):
+SKETCH_SKIP = {
+    # From x0 the sketched iterates (gaussian, kaczmarz) reach another KKT point, f = 1.28838
+    # < f_star = 24.97881 (MWRIGHT has several local minima; f_star is the one SLSQP reaches).
+    ("MWRIGHT", "gaussian"): "different local minimum (f=1.28838 < f_star)",
+    ("MWRIGHT", "kaczmarz"): "different local minimum (f=1.28838 < f_star)",
+}
+# At KKT 1e-6 these stop with |f - f_star| just above 1e-6 relative (1.2e-6 for BT3, 1.1e-6 for
+# HS52); one more Newton step fixes it, so they are solved at tol=1e-8 instead.
+TIGHT_TOL = {"BT3": 1e-8, "HS52": 1e-8}
+SUBSET = ["HS6", "HS7", "HS28", "HS40", "HS42", "HS52", "HS78", "BT2", "BT3", "BT9", "BT11",
+          "MWRIGHT"]
+
+
+def _cutest():
+    try:
+        from adasolve.problems import cutest_equality
+    except ImportError:
+        return {}
+    return cutest_equality()
+
+
+CUTEST = _cutest()
+
+
+def _check_cutest(name, sketch):
+    if (name, sketch) in SKETCH_SKIP:
+        pytest.skip(SKETCH_SKIP[name, sketch])
+    p = CUTEST[name]
+    tol = TIGHT_TOL.get(name, 1e-6)
+    res = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
+                               sketch=sketch, seed=0, tol=tol)
+    assert res.success, (name, res.message)
+    assert res.kkt_residual <= tol
+    assert _close(res.fun, p.f_star), (name, res.fun, p.f_star)
+    assert np.max(np.abs(np.atleast_1d(p.c(res.x)))) <= 1e-6
+
+
+@pytest.mark.skipif(not CUTEST, reason="adasolve.problems not available")
+@pytest.mark.parametrize("name", list(CUTEST))
+def test_cutest_equality_countsketch(name):
+    _check_cutest(name, "countsketch")
+
+
+@pytest.mark.skipif(not CUTEST, reason="adasolve.problems not available")
+@pytest.mark.parametrize("sketch", ["gaussian", "kaczmarz", "exact"])
+@pytest.mark.parametrize("name", [n for n in SUBSET if n in CUTEST])
+def test_cutest_equality_subset_other_sketches(name, sketch):
+    _check_cutest(name, sketch)
+
+
+def test_cutest_collection_size():
+    if CUTEST:
+        assert len(CUTEST) == 47
+
+
+# Hock-Schittkowski equality set, countsketch (~1 s). HS61 is skipped: at its standard x0 = 0
+# the constraint Jacobian [[3,0,0],[4,0,0]] has rank 1 < m = 2, and minimize_eq stops at
+# iteration 0 reporting the rank deficiency (it has no regularized restart yet).
+HS_SKIP = {"HS61": "rank-deficient constraint Jacobian at x0 (reported, not solved)"}
+
+
+def _hs():
+    try:
+        from adasolve.problems import hock_schittkowski
+    except ImportError:
+        return {}
+    return hock_schittkowski()
+
+
+HS = _hs()
+
+
+@pytest.mark.skipif(not HS, reason="adasolve.problems not available")
+@pytest.mark.parametrize("name", list(HS))
+def test_hock_schittkowski_countsketch(name):
+    if name in HS_SKIP:
+        pytest.skip(HS_SKIP[name])
+    p = HS[name]
+    res = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
+                               sketch="countsketch", seed=0)
+    assert res.success, (name, res.message)
+    assert res.kkt_residual <= 1e-6
+    assert _close(res.fun, p.f_star), (name, res.fun, p.f_star)
+
+
+def test_hs61_rank_deficiency_reported():
+    if "HS61" not in HS:
+        pytest.skip("adasolve.problems not available")
+    p = HS["HS61"]
+    res = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
+                               sketch="countsketch", seed=0)
+    assert not res.success
+    assert "rank-deficient" in res.message
