@@ -20,7 +20,7 @@ namespace {
 
 // Column chunk of the streaming passes: a chunk of V (and of the double accumulators of the
 // second pass) stays in L1/L2 while the m rows of G stream through once.
-constexpr Index kChunk = 4096;
+constexpr Index kChunk = 16384;
 // Column chunk of the Gram GEMMs: products are summed in Scalar within a chunk, in double across.
 constexpr Index kGramChunk = 1024;
 
