@@ -409,6 +409,33 @@ void apply_block(const Scalar* Gb, Index m, Index w, Index ld, const BlockFactor
 
 int threads_available() { return n_threads(true); }
 
+// Blocks in parallel (one thread each) pay off only with several blocks per thread;
+// otherwise the threads split each block's passes over d instead.
+bool blocks_in_parallel(const BlockLayout& layout) {
+  return layout.count() >= 4 * Index(threads_available()) && threads_available() > 1;
+}
+
+// X = F^{-1} V for k vectors (rows of V, X), block by block. Shared by the static and
+// sliding-window classes, which differ only in where the gradients live.
+template <class Scalar>
+void apply_blocks(const BlockLayout& layout, const Scalar* G, Index m, Index ld,
+                  const std::vector<BlockFactor>& factors, double damp, const Scalar* V, Index k,
+                  Scalar* X) {
+  const Index d = layout.d, nb = layout.count();
+  const bool outer = blocks_in_parallel(layout);
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const Index s = layout.start(b);
+    std::vector<const Scalar*> Vb(k);
+    std::vector<Scalar*> Xb(k);
+    for (Index j = 0; j < k; ++j) {
+      Vb[j] = V + j * d + s;
+      Xb[j] = X + j * d + s;
+    }
+    apply_block(G + s, m, layout.width(b), ld, factors[b], damp, Vb.data(), k, Xb.data(), !outer);
+  }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------
@@ -450,25 +477,12 @@ StaticIHVP<Scalar>::StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, 
 
 template <class Scalar>
 bool StaticIHVP<Scalar>::outer_parallel() const {
-  return layout_.count() >= 4 * Index(threads_available()) && threads_available() > 1;
+  return blocks_in_parallel(layout_);
 }
 
 template <class Scalar>
 void StaticIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
-  const Index d = layout_.d, nb = layout_.count();
-  const bool outer = outer_parallel();
-#pragma omp parallel for schedule(dynamic) if (outer)
-  for (Index b = 0; b < nb; ++b) {
-    const Index s = layout_.start(b);
-    std::vector<const Scalar*> Vb(k);
-    std::vector<Scalar*> Xb(k);
-    for (Index j = 0; j < k; ++j) {
-      Vb[j] = V + j * d + s;
-      Xb[j] = X + j * d + s;
-    }
-    apply_block(G_ + s, m_, layout_.width(b), ld_, factors_[b], damp_, Vb.data(), k, Xb.data(),
-                !outer);
-  }
+  apply_blocks(layout_, G_, m_, ld_, factors_, damp_, V, k, X);
 }
 
 template <class Scalar>
@@ -556,7 +570,7 @@ SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size
 
 template <class Scalar>
 bool SlidingIHVP<Scalar>::outer_parallel() const {
-  return layout_.count() >= 4 * Index(threads_available()) && threads_available() > 1;
+  return blocks_in_parallel(layout_);
 }
 
 template <class Scalar>
@@ -653,20 +667,7 @@ void SlidingIHVP<Scalar>::update_and_ihvp(const Scalar* g, const Scalar* v, Scal
 
 template <class Scalar>
 void SlidingIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
-  const Index d = layout_.d, nb = layout_.count();
-  const bool outer = outer_parallel();
-#pragma omp parallel for schedule(dynamic) if (outer)
-  for (Index b = 0; b < nb; ++b) {
-    const Index s = layout_.start(b);
-    std::vector<const Scalar*> Vb(k);
-    std::vector<Scalar*> Xb(k);
-    for (Index j = 0; j < k; ++j) {
-      Vb[j] = V + j * d + s;
-      Xb[j] = X + j * d + s;
-    }
-    apply_block(G_.data() + s, m_, layout_.width(b), d, factors_[b], damp_, Vb.data(), k,
-                Xb.data(), !outer);
-  }
+  apply_blocks(layout_, G_.data(), m_, layout_.d, factors_, damp_, V, k, X);
 }
 
 // ------------------------------------------------------------------------------------------
