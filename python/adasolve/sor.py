@@ -227,8 +227,16 @@ def _run(iteration, callback, x, maxiter):
     while not iteration.finished:
         rep = iteration.run(1)
         if rep["nit"] > 0:
-            callback(x if x.ndim == 1 else x)
+            callback(x)
     return rep
+
+
+def _finish(rep: dict, t0: float, what: str, x, tuner, w: float, context, full_output: bool, extra=None):
+    """Build the stats, let a tuner learn from the cost, and return SciPy's tuple."""
+    stats = _stats(rep, t0, what, extra)
+    if tuner is not None:
+        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
+    return (x, stats.info, stats) if full_output else (x, stats.info)
 
 
 # --------------------------------------------------------------------------------------
@@ -340,17 +348,11 @@ def solve_sor(
     else:
         w = float(omega)
 
-    if not np.any(b_arr) and x0 is None:
-        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
-    else:
-        it = M.sor_iteration(b_arr, x, w, rtol, atol, maxiter, bool(symmetric), adaptive, ordering == "multicolor")
-        rep = _run(it, callback, x, maxiter)
-    stats = _stats(rep, t0, "SSOR" if symmetric else "SOR", {"ordering": ordering})
-    if tuner is not None:
-        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
-    if full_output:
-        return x, stats.info, stats
-    return x, stats.info
+    # b == 0 needs no special case: the iteration sees a zero residual and stops at once.
+    it = M.sor_iteration(b_arr, x, w, rtol, atol, maxiter, bool(symmetric), adaptive, ordering == "multicolor")
+    rep = _run(it, callback, x, maxiter)
+    return _finish(rep, t0, "SSOR" if symmetric else "SOR", x, tuner, w, context, full_output,
+                   {"ordering": ordering})
 
 
 def ssor_cg(
@@ -412,17 +414,9 @@ def ssor_cg(
     A, M, b_arr, x = _prepare(A, b, x0, allow_2d=False)
     maxiter = check_maxiter(maxiter, 10 * A.shape[0])
     w = _check_omega(tuner.suggest(context=context)) if tuner is not None else float(omega)
-    if not np.any(b_arr) and x0 is None:
-        rep = {"nit": 0, "info": 0, "resid": 0.0, "r0": 0.0, "omega": w, "convergence_factor": float("nan")}
-    else:
-        it = M.pcg_iteration(b_arr, x, w, rtol, atol, maxiter)
-        rep = _run(it, callback, x, maxiter)
-    stats = _stats(rep, t0, "SSOR-CG")
-    if tuner is not None:
-        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
-    if full_output:
-        return x, stats.info, stats
-    return x, stats.info
+    it = M.pcg_iteration(b_arr, x, w, rtol, atol, maxiter)
+    rep = _run(it, callback, x, maxiter)
+    return _finish(rep, t0, "SSOR-CG", x, tuner, w, context, full_output)
 
 
 def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
