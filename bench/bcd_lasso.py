@@ -232,7 +232,17 @@ def main(argv=None) -> int:
                     help="stop tightening a solver's tol once one run takes longer (seconds)")
     ap.add_argument("--only", choices=["dense", "sparse"], default=None)
     ap.add_argument("--task", choices=["lasso", "logistic"], default=None)
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite the Markdown from bench/results/<family>.json")
     args = ap.parse_args(argv)
+    if args.render:
+        import json
+        from bench._common import RESULTS
+        family = FAMILY + ("_quick" if args.quick else "")
+        d = json.loads((RESULTS / f"{family}.json").read_text())
+        print(_render(family, d["sections"]["Summary"], d["sections"]["All runs"],
+                      d["environment"], d["notes"]).read_text())
+        return 0
     from threadpoolctl import threadpool_limits
 
     warnings.filterwarnings("ignore")  # peers' ConvergenceWarnings while we tighten their tol
@@ -298,7 +308,17 @@ def _write(args, summary, detail, family):
              + (" --quick" if args.quick else "") + "`\n\nsaga runs at most "
              f"{SAGA_EPOCHS} epochs with tol=1e-8 (one try): its time is a lower bound when it "
              "does not reach the gap.\n")
-    return write_results(family, {"Summary": summary, "All runs": detail}, env, notes=notes)
+    return _render(family, summary, detail, env, notes)
+
+
+def _render(family, summary, detail, env, notes):
+    def union(rows):  # Lasso and logistic rows name different peers: show every column
+        cols: List[str] = []
+        for r in rows:
+            cols += [k for k in r if k not in cols]
+        return cols
+    return write_results(family, {"Summary": summary, "All runs": detail}, env, notes=notes,
+                         columns={"Summary": union(summary), "All runs": union(detail)})
 
 
 def _summary_row(pname, size, task, sname, by):
