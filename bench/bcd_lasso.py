@@ -201,6 +201,8 @@ def run_case(task, X, y, regs, solvers, cap, path):
             gap = float(max(gaps))
             best = {"solver": name, "tol": tol, "time_s": elapsed, "rel_gap": gap,
                     "reached": gap <= TARGET}
+            if name == "saga":
+                best["max_epochs"] = SAGA_EPOCHS
             print(f"  {name:9s} tol={tol:.1e} time={elapsed:8.3f}s gap={gap:.2e}", flush=True)
             if gap <= TARGET or wall > cap or name in ONE_TRY:
                 break
@@ -234,6 +236,9 @@ def main(argv=None) -> int:
     ap.add_argument("--task", choices=["lasso", "logistic"], default=None)
     ap.add_argument("--render", action="store_true",
                     help="only rewrite the Markdown from bench/results/<family>.json")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the rows of other problems/tasks already in the results file")
+    ap.add_argument("--saga-epochs", type=int, default=None, help="saga's epoch limit")
     args = ap.parse_args(argv)
     if args.render:
         import json
@@ -260,10 +265,19 @@ def main(argv=None) -> int:
     tasks = [args.task] if args.task else ["lasso", "logistic"]
     family = FAMILY + ("_quick" if args.quick else "")
     global SAGA_EPOCHS
-    SAGA_EPOCHS = 300 if args.quick else 100
+    SAGA_EPOCHS = args.saga_epochs or (300 if args.quick else 100)
+    kept_summary: List[Dict[str, Any]] = []
+    kept_detail: List[Dict[str, Any]] = []
+    if args.merge:
+        import json
+        from bench._common import RESULTS
+        old = json.loads((RESULTS / f"{family}.json").read_text())["sections"]
+        ours = {(pn, t) for pn in problems for t in tasks}
+        kept_summary = [r for r in old["Summary"] if (r["problem"], r["task"]) not in ours]
+        kept_detail = [r for r in old["All runs"] if (r["problem"], r["task"]) not in ours]
 
-    detail: List[Dict[str, Any]] = []
-    summary: List[Dict[str, Any]] = []
+    detail: List[Dict[str, Any]] = kept_detail
+    summary: List[Dict[str, Any]] = kept_summary
     with threadpool_limits(1):
         _warmup()
         for pname, gen in problems.items():
@@ -299,7 +313,8 @@ def main(argv=None) -> int:
 
 
 def _write(args, summary, detail, family):
-    env = environment(threads=1, extra={"target_rel_gap": TARGET, "saga_max_epochs": SAGA_EPOCHS})
+    env = environment(threads=1, extra={"target_rel_gap": TARGET, "saga_max_epochs": SAGA_EPOCHS,
+                                        "merged": bool(args.merge)})
     notes = (__doc__.split("\n\n", 1)[1] + "\nRatios are ours / peer on time to the gap (lower is "
              "better); a solver that did not reach the gap within the cap shows reached=False and its "
              "time is a lower bound (its ratio is marked with '<'). Targets: <= 0.3 x scikit-learn "
@@ -307,7 +322,8 @@ def _write(args, summary, detail, family):
              "and celer.\n\nCommand: `flock /tmp/adasolve-bench.lock python -m bench.bcd_lasso"
              + (" --quick" if args.quick else "") + "`\n\nsaga runs at most "
              f"{SAGA_EPOCHS} epochs with tol=1e-8 (one try): its time is a lower bound when it "
-             "does not reach the gap.\n")
+             "does not reach the gap.\n" + (args.merge and "\nRows of different problems/tasks "
+             "may come from separate runs (--merge); see their saga epoch limit in the runs table.\n" or ""))
     return _render(family, summary, detail, env, notes)
 
 
