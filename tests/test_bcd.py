@@ -33,9 +33,17 @@ def _ref_ls(X, y, l1=0.0, nonneg=False):
     return m.fit(X, y).coef_
 
 
-def _ref_smooth(fun, p):
-    r = minimize(fun, np.zeros(p), method="L-BFGS-B", jac=True, options=dict(gtol=1e-12, ftol=1e-15, maxiter=10000))
+def _ref_smooth(fun, p, nonneg=False):
+    r = minimize(fun, np.zeros(p), method="L-BFGS-B", jac=True, bounds=[(0, None)] * p if nonneg else None,
+                 options=dict(gtol=1e-12, ftol=1e-15, maxiter=10000))
     return r.x
+
+
+def _plus_linear(fg, lam):
+    def f(w):
+        v, g = fg(w)
+        return v + lam * w.sum(), g + lam
+    return f
 
 
 def _logistic_fg(X, y, l2):
@@ -78,6 +86,9 @@ def _problems():
                       _ref_ls(np.where(np.abs(X) > 0.8, X, 0), y)),
         "logistic_l2": (Logistic(X, yb, l2=1.0), _ref_smooth(_logistic_fg(X, yb, 1.0), 8)),
         "softmax_l2": (Softmax(Xs, labels, l2=1.0), _ref_smooth(_softmax_fg(Xs, Y, 1.0), 12)),
+        # on x >= 0 the L1 term is linear, so L-BFGS-B with bounds is an independent reference
+        "logistic_l1_nonneg": (Logistic(X, yb, l1=1.0, l2=0.1, nonneg=True),
+                               _ref_smooth(_plus_linear(_logistic_fg(X, yb, 0.1), 1.0), 8, nonneg=True)),
     }
     return out
 
@@ -114,6 +125,49 @@ def test_logistic_l1_matches_sklearn():
                                block_size=2, tol=1e-10, maxiter=50000)
             assert res.success
             np.testing.assert_allclose(res.x, ref, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- non-negative L1
+def _nnls_l1_ref(X, y, lam):
+    # with X of full column rank, X'(Xw - y) + lam 1 = X'(Xw - y') for y' = y - X (X'X)^-1 lam 1,
+    # so min 1/2||Xw - y||^2 + lam sum(w), w >= 0, is scipy's NNLS on (X, y')
+    from scipy.optimize import nnls
+
+    return nnls(X, y - X @ np.linalg.solve(X.T @ X, lam * np.ones(X.shape[1])), maxiter=10000)[0]
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("blocks", FLAT_BLOCKS)
+def test_two_metric_projection_matches_nnls(rule, blocks):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 20)) + 0.5
+    y = X @ rng.standard_normal(20) + rng.standard_normal(60)
+    ref = _nnls_l1_ref(X, y, 5.0)
+    assert 0 < (ref == 0).sum() < 20  # both bound and free coordinates at the optimum
+    res = bcd_minimize(LeastSquares(X, y, l1=5.0, nonneg=True), rule=rule, blocks=blocks, update="newton",
+                       block_size=5, tol=1e-10, maxiter=50000, seed=0)
+    assert res.success
+    assert (res.x >= 0).all()
+    np.testing.assert_allclose(res.x, ref, atol=1e-9)
+    assert np.all(np.diff(res.history["fun"]) <= 1e-9 * np.abs(res.history["fun"][:-1]))
+
+
+def test_two_metric_projection_paper_problem_A():
+    # the paper's non-negative L1 problem (dataset A, shrunk): TMP identifies the active set and
+    # finishes in a few iterations with large blocks, projected gradient needs many more
+    from adasolve.bcd import datasets
+
+    prob = datasets.make_A_nonneg_l1(150, 60, l1=2000.0, seed=1)
+    X = prob.X
+    ref = _nnls_l1_ref(X, prob.y, 2000.0)
+    its = {}
+    for update in ("gradient", "newton"):
+        res = bcd_minimize(prob, rule="gsl", blocks="variable", update=update, block_size=20, tol=1e-8,
+                           maxiter=20000)
+        assert res.success
+        np.testing.assert_allclose(res.x, ref, atol=1e-7 * max(1.0, np.abs(ref).max()))
+        its[update] = res.nit
+    assert its["newton"] * 5 < its["gradient"], its
 
 
 # ----------------------------------------------------------------------------- label propagation

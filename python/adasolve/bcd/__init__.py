@@ -276,8 +276,12 @@ def bcd_minimize(
     update : {"gradient", "lipschitz", "newton", "message-passing"}
         Gradient step ``1/L_b``; step with the block's Lipschitz matrix (upper-bound Hessian);
         Newton step with the true block Hessian and backtracking; exact solve on forest blocks by
-        message passing (Gaussian elimination along the trees). With L1 / non-negativity the
-        matrix updates solve the block's proximal subproblem.
+        message passing (Gaussian elimination along the trees). With L1 the matrix updates solve
+        the block's proximal subproblem. With non-negativity (``nonneg=True``), ``"gradient"`` is
+        the projected gradient step (the paper's PG), ``"lipschitz"`` solves the block's
+        non-negative quadratic subproblem exactly for least squares (PN), and ``"newton"`` is
+        the paper's two-metric projection (TMP): a scaled gradient step on the coordinates held
+        at the bound, a Newton step on the others, projected, with Armijo backtracking.
     maxiter : int, optional
         Default ``max(1000, 100 * ceil(n_vars / block_size))``.
     tol : float
