@@ -206,6 +206,79 @@ def test_flat_blocks_label_propagation(rule, blocks):
     np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
 
 
+def _knn_graph(n=60, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    pts = rng.standard_normal((n, 2))
+    d = ((pts[:, None] - pts[None]) ** 2).sum(-1)
+    nbr = np.argsort(d, axis=1)[:, 1:k + 1]
+    W = sp.coo_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), nbr.ravel())), shape=(n, n)).tocsr()
+    W = ((W + W.T) > 0).astype(float)
+    return W, rng.standard_normal(n), rng.choice(n, 6, replace=False)
+
+
+def _partition(prob, tree):
+    eng = _core.bcd.Solver(**prob._engine_args(), rule="cyclic", blocks="tree", update="message-passing",
+                           block_size=1, tol=0.0, seed=0, tree=tree)
+    return [np.asarray(b) for b in eng.partition]
+
+
+@pytest.mark.parametrize("graph", ["lattice", "knn"])
+@pytest.mark.parametrize("tree", ["red-black", "partition"])
+def test_tree_partitions_are_forests_solved_exactly(graph, tree):
+    from scipy.sparse.csgraph import connected_components
+
+    prob = LabelPropagation(*(_lattice(9, 5, seed=3) if graph == "lattice" else _knn_graph()))
+    A = prob.A
+    parts = _partition(prob, tree)
+    allv = np.sort(np.concatenate(parts))
+    np.testing.assert_array_equal(allv, np.arange(prob.n_vars))  # a partition
+    if tree == "red-black":
+        # independent sets; the lattice (bipartite) gets exactly two colours
+        for b in parts:
+            sub = A[b][:, b].toarray()
+            assert np.count_nonzero(sub - np.diag(np.diag(sub))) == 0
+        if graph == "lattice":
+            assert len(parts) == 2
+        else:
+            assert len(parts) > 2  # the kNN graph has triangles
+    rng = np.random.default_rng(1)
+    tup = (A.shape[0], A.shape[1], A.indptr, A.indices, A.data)
+    for b in parts:
+        sub = A[b][:, b]
+        n_edges = (sub.nnz - b.size) // 2
+        n_comp = connected_components(sub, directed=False)[0]
+        assert n_edges == b.size - n_comp  # a forest
+        r = rng.standard_normal(b.size)
+        np.testing.assert_allclose(_core.bcd.tree_solve(tup, list(b), r), np.linalg.solve(sub.toarray(), r),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("tree", ["red-black", "partition"])
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("update", UPDATES + ["message-passing"])
+def test_tree_partitions_converge(tree, rule, update):
+    prob = LabelPropagation(*_knn_graph(40, 3, seed=2))
+    res = bcd_minimize(prob, rule=rule, blocks="tree", tree=tree, update=update, tol=1e-10, maxiter=200000,
+                       seed=0)
+    assert res.success
+    np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
+
+
+def test_tree_partition_ordering_on_lattice():
+    # the paper's Figure (lattice D, shrunk): grown greedy trees < forest partition < red-black
+    from adasolve.bcd import datasets
+
+    prob = datasets.make_D(20, 16, seed=0)
+    xs = _lp_ref(prob)
+    fstar = 0.5 * xs @ (prob.A @ xs) - prob.b @ xs
+    gap = {}
+    for name, kw in {"grow": dict(rule="gsl", block_size=prob.n_vars), "partition": dict(rule="cyclic", tree="partition"),
+                     "red-black": dict(rule="cyclic", tree="red-black")}.items():
+        res = bcd_minimize(prob, blocks="tree", update="message-passing", maxiter=20, tol=0, **kw)
+        gap[name] = res.fun - fstar
+    assert gap["grow"] < gap["partition"] < gap["red-black"], gap
+
+
 def test_message_passing_equals_dense_block_solve():
     prob = LabelPropagation(*_lattice(8, 5, seed=2))
     A = prob.A
@@ -328,6 +401,10 @@ def test_bad_inputs():
         bcd_minimize(lp, update="message-passing", blocks="fixed")
     with pytest.raises(ValueError, match="valid rules"):
         bcd_minimize(lp, blocks="tree", rule="gsq")
+    with pytest.raises(ValueError, match="valid values are: 'grow'"):
+        bcd_minimize(lp, blocks="tree", tree="greedy")
+    with pytest.raises(ValueError, match="needs blocks='tree'"):
+        bcd_minimize(lp, blocks="fixed", tree="red-black")
     with pytest.raises(ValueError, match="l1 must be"):
         LeastSquares(X, y, l1=-1.0)
     with pytest.raises(ValueError, match="two classes"):

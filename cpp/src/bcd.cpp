@@ -47,6 +47,12 @@ Update parse_update(const std::string& s) {
   throw std::invalid_argument("update must be one of 'gradient', 'lipschitz', 'newton', "
                               "'message-passing'; got '" + s + "'");
 }
+TreeKind parse_tree(const std::string& s) {
+  if (s == "grow") return TreeKind::Grow;
+  if (s == "red-black") return TreeKind::RedBlack;
+  if (s == "partition") return TreeKind::Partition;
+  throw std::invalid_argument("tree must be one of 'grow', 'red-black', 'partition'; got '" + s + "'");
+}
 Loss parse_loss(const std::string& s) {
   if (s == "least_squares") return Loss::LeastSquares;
   if (s == "logistic") return Loss::Logistic;
@@ -72,10 +78,13 @@ void check_combination(const ProblemData& P, const Options& o) {
     require(quad, "blocks='tree' needs a quadratic problem on a graph (LabelPropagation); valid "
                   "blocks here: 'fixed', 'sorted', 'random', 'variable'");
     require(!prox, "blocks='tree' does not handle L1 or non-negativity");
-    require(o.rule == Rule::GS || o.rule == Rule::GSL || o.rule == Rule::GSD ||
-                o.rule == Rule::Random,
-            "blocks='tree' grows a forest in greedy or random order: valid rules are 'gs', 'gsl', "
-            "'gsd', 'random'");
+    if (o.tree == TreeKind::Grow)
+      require(o.rule == Rule::GS || o.rule == Rule::GSL || o.rule == Rule::GSD ||
+                  o.rule == Rule::Random,
+              "blocks='tree' with tree='grow' grows a forest in greedy or random order: valid rules "
+              "are 'gs', 'gsl', 'gsd', 'random' (tree='red-black' or 'partition' take any rule)");
+  } else {
+    require(o.tree == TreeKind::Grow, "tree='red-black' and tree='partition' need blocks='tree'");
   }
 }
 
@@ -370,8 +379,101 @@ struct Solver::Impl {
     make_partition();
   }
 
+  // graph of A without the diagonal (and explicit zeros)
+  template <class F>
+  void for_nbr(Index v, F&& f) const {
+    for (SpCol::InnerIterator itA(P.A, v); itA; ++itA)
+      if (itA.row() != v && itA.value() != 0.0) f(itA.row());
+  }
+  std::vector<Index> order_by_L() const {
+    // the reference code visits nodes by decreasing Lipschitz constant
+    std::vector<Index> ord(nv);
+    std::iota(ord.begin(), ord.end(), Index(0));
+    std::stable_sort(ord.begin(), ord.end(), [&](Index a, Index b) { return Ldiag[a] > Ldiag[b]; });
+    return ord;
+  }
+
+  // Red-black colouring: two colours by breadth-first search when the graph is bipartite (the
+  // lattice); otherwise greedy colouring by decreasing L_i, each node taking the least-used
+  // colour none of its neighbours has (the reference code's rule for general graphs).
+  std::vector<std::vector<Index>> red_black() const {
+    std::vector<int> col(nv, -1);
+    bool bip = true;
+    std::vector<Index> q;
+    for (Index s0 = 0; s0 < nv && bip; ++s0) {
+      if (col[s0] >= 0) continue;
+      col[s0] = 0;
+      q.assign(1, s0);
+      for (std::size_t h = 0; h < q.size() && bip; ++h) {
+        Index u = q[h];
+        for_nbr(u, [&](Index w) {
+          if (col[w] < 0) { col[w] = 1 - col[u]; q.push_back(w); }
+          else if (col[w] == col[u]) bip = false;
+        });
+      }
+    }
+    if (!bip) {
+      std::fill(col.begin(), col.end(), -1);
+      std::vector<Index> used;
+      std::vector<char> taken;
+      for (Index v : order_by_L()) {
+        taken.assign(used.size(), 0);
+        for_nbr(v, [&](Index w) { if (col[w] >= 0) taken[col[w]] = 1; });
+        int best = -1;
+        for (int c = 0; c < (int)used.size(); ++c)
+          if (!taken[c] && (best < 0 || used[c] < used[best])) best = c;
+        if (best < 0) { best = (int)used.size(); used.push_back(0); }
+        col[v] = best;
+        ++used[best];
+      }
+    }
+    int nc = *std::max_element(col.begin(), col.end()) + 1;
+    std::vector<std::vector<Index>> out(nc);
+    for (Index v = 0; v < nv; ++v) out[col[v]].push_back(v);
+    return out;
+  }
+
+  // Partition into forests: nodes by decreasing L_i, each into the first forest it keeps
+  // acyclic (its neighbours there lie in distinct trees), a new forest when none does.
+  std::vector<std::vector<Index>> forest_partition() const {
+    std::vector<UnionFind> uf;
+    std::vector<int> forest(nv, -1);
+    std::vector<std::vector<Index>> out;
+    std::vector<Index> roots;
+    for (Index v : order_by_L()) {
+      int put = -1;
+      for (int f = 0; f < (int)out.size() && put < 0; ++f) {
+        roots.clear();
+        bool ok = true;
+        for_nbr(v, [&](Index w) {
+          if (!ok || forest[w] != f) return;
+          Index r = uf[f].find(w);
+          if (std::find(roots.begin(), roots.end(), r) != roots.end()) ok = false;
+          else roots.push_back(r);
+        });
+        if (ok) {
+          put = f;
+          for (Index r : roots) uf[f].parent[r] = v;
+        }
+      }
+      if (put < 0) { put = (int)out.size(); out.emplace_back(); uf.emplace_back(nv); }
+      forest[v] = put;
+      out[put].push_back(v);
+    }
+    for (auto& b : out) std::sort(b.begin(), b.end());
+    return out;
+  }
+
   void make_partition() {
-    if (o.blocks == Blocks::Variable || o.blocks == Blocks::Tree) return;
+    if (o.blocks == Blocks::Variable) return;
+    if (o.blocks == Blocks::Tree) {
+      if (o.tree == TreeKind::Grow) return;
+      parts = o.tree == TreeKind::RedBlack ? red_black() : forest_partition();
+      Lb.assign(parts.size(), -1.0);
+      Hinv.resize(parts.size());
+      hinv_ready.assign(parts.size(), 0);
+      return;
+    }
     std::vector<Index> ord(nv);
     std::iota(ord.begin(), ord.end(), Index(0));
     if (o.blocks == Blocks::Sorted) {
@@ -501,7 +603,10 @@ struct Solver::Impl {
             VectorXd sb(b.size());
             bool any = false;
             for (std::size_t a = 0; a < b.size(); ++a) { sb[a] = s[b[a]]; any |= sb[a] != 0; }
-            if (any) sc = std::sqrt(std::max(0.0, sb.dot(block_inv(k).solve(sb))));
+            if (any && forest_blocks())  // H_b^-1 s_b by message passing, O(|b|)
+              sc = std::sqrt(std::max(0.0, sb.dot(tree_solve(P.A, b, sb))));
+            else if (any)
+              sc = std::sqrt(std::max(0.0, sb.dot(block_inv(k).solve(sb))));
           }
           if (sc > best) { best = sc; pick = k; }
         }
@@ -511,10 +616,29 @@ struct Solver::Impl {
     cur_part = pick;
   }
   Index cur_part = -1;
+  bool forest_blocks() const { return o.blocks == Blocks::Tree; }
 
   double block_L(Index k) {
-    if (Lb[k] < 0) Lb[k] = lambda_max(block_hessian(parts[k], false));
+    if (Lb[k] < 0) Lb[k] = lipschitz_of(parts[k]);
     return Lb[k];
+  }
+  // largest eigenvalue of the block's bound Hessian; for large sparse (graph) blocks the
+  // Gershgorin bound max_i sum_j |A_ij| instead of a dense eigensolve (exact on red-black
+  // colours, whose blocks are diagonal)
+  double lipschitz_of(const std::vector<Index>& b) const {
+    if (quad && b.size() > 256) {
+      std::vector<char> in(nv, 0);
+      for (Index v : b) in[v] = 1;
+      double L = 0.0;
+      for (Index v : b) {
+        double r = P.l2[v];
+        for (SpCol::InnerIterator itA(P.A, v); itA; ++itA)
+          if (in[itA.row()]) r += std::abs(itA.value());
+        L = std::max(L, r);
+      }
+      return L;
+    }
+    return lambda_max(block_hessian(b, false));
   }
   const Eigen::LDLT<MatrixXd>& block_inv(Index k) {
     if (!hinv_ready[k]) {
@@ -846,7 +970,7 @@ struct Solver::Impl {
       }
       case Update::Gradient: {
         double L;
-        if (o.blocks == Blocks::Tree || o.blocks == Blocks::Variable) L = lambda_max(block_hessian(b, false));
+        if (parts.empty()) L = lipschitz_of(b);
         else L = block_L(cur_part);
         L = std::max(L, 1e-300);
         d.resize(m);
@@ -858,8 +982,11 @@ struct Solver::Impl {
         break;
       }
       case Update::Lipschitz: {
-        const bool cached = o.blocks != Blocks::Tree && o.blocks != Blocks::Variable;
-        if (!prox) {
+        const bool cached = !parts.empty();
+        if (!prox && forest_blocks()) {
+          // the block minimiser of a quadratic on a forest: message passing gives it in O(|b|)
+          d = tree_solve(P.A, b, -gb);
+        } else if (!prox) {
           if (cached) d = -block_inv(cur_part).solve(gb);
           else {
             MatrixXd H = block_hessian(b, false);
@@ -923,7 +1050,7 @@ struct Solver::Impl {
     while (done < iters && !conv) {
       auto ts = std::chrono::steady_clock::now();
       if (o.blocks == Blocks::Variable) select_variable();
-      else if (o.blocks == Blocks::Tree) select_tree();
+      else if (o.blocks == Blocks::Tree && o.tree == TreeKind::Grow) select_tree();
       else select_fixed();
       update_block();
       refresh_s();
@@ -968,5 +1095,6 @@ const std::vector<double>& Solver::hist_fun() const { return p_->hf; }
 const std::vector<double>& Solver::hist_opt() const { return p_->ho; }
 const std::vector<double>& Solver::hist_time() const { return p_->ht; }
 const std::vector<Index>& Solver::last_block() const { return p_->block; }
+const std::vector<std::vector<Index>>& Solver::partition() const { return p_->parts; }
 
 }  // namespace adasolve::bcd
