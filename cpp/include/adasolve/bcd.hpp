@@ -65,6 +65,10 @@ struct Options {
   double tol = 1e-6;
   std::uint64_t seed = 0;
   Index gram_limit = 4096;  // least squares keeps X'X when p <= gram_limit (incremental gradient)
+  /// Greedy bookkeeping: -1 auto (tournament trees when updates change few gradient entries:
+  /// label propagation and sparse designs without the Gram matrix), 0 always scan
+  /// (nth_element over all scores), 1 force the trees (sparse problems only).
+  int priority = -1;
 };
 
 /// Throws std::invalid_argument for rule/blocks/update combinations the paper does not define.
@@ -87,6 +91,8 @@ class Solver {
   const std::vector<double>& hist_time() const;
   /// Blocks chosen (last iteration), for tests.
   const std::vector<Index>& last_block() const;
+  /// Whether greedy selection runs on tournament trees (Options::priority).
+  bool uses_priority() const;
   /// The fixed partition (empty for variable and grown tree blocks).
   const std::vector<std::vector<Index>>& partition() const;
 
