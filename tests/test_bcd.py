@@ -39,6 +39,24 @@ def _ref_smooth(fun, p, nonneg=False):
     return r.x
 
 
+def _ref_prox_grad(fg, p, lam, iters=20000):
+    # plain proximal gradient (ISTA) with backtracking, in NumPy: the L1 reference for softmax
+    w, t = np.zeros(p), 1.0
+    for _ in range(iters):
+        f, g = fg(w)
+        while True:
+            z = w - t * g
+            wn = np.sign(z) * np.maximum(np.abs(z) - t * lam, 0)
+            d = wn - w
+            if fg(wn)[0] <= f + g @ d + d @ d / (2 * t) + 1e-15:
+                break
+            t *= 0.5
+        if np.abs(d).max() < 1e-14:
+            break
+        w, t = wn, t * 1.5
+    return w
+
+
 def _plus_linear(fg, lam):
     def f(w):
         v, g = fg(w)
@@ -78,6 +96,7 @@ def _problems():
     labels = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((25, 3)), axis=1)
     Y = np.eye(3)[labels]
     Xs = X[:, :4]
+    Xsp = np.where(np.abs(X) > 0.6, X, 0.0)
     out = {
         "ls": (LeastSquares(X, y), _ref_ls(X, y)),
         "ls_l1": (LeastSquares(X, y, l1=2.0), _ref_ls(X, y, 2.0)),
@@ -86,6 +105,10 @@ def _problems():
                       _ref_ls(np.where(np.abs(X) > 0.8, X, 0), y)),
         "logistic_l2": (Logistic(X, yb, l2=1.0), _ref_smooth(_logistic_fg(X, yb, 1.0), 8)),
         "softmax_l2": (Softmax(Xs, labels, l2=1.0), _ref_smooth(_softmax_fg(Xs, Y, 1.0), 12)),
+        "logistic_sparse_l2": (Logistic(sp.csr_matrix(Xsp), yb, l2=1.0), _ref_smooth(_logistic_fg(Xsp, yb, 1.0), 8)),
+        "softmax_sparse_l2": (Softmax(sp.csr_matrix(Xsp[:, :4]), labels, l2=1.0),
+                              _ref_smooth(_softmax_fg(Xsp[:, :4], Y, 1.0), 12)),
+        "softmax_l1": (Softmax(Xs, labels, l1=2.0, l2=0.5), _ref_prox_grad(_softmax_fg(Xs, Y, 0.5), 12, 2.0)),
         # on x >= 0 the L1 term is linear, so L-BFGS-B with bounds is an independent reference
         "logistic_l1_nonneg": (Logistic(X, yb, l1=1.0, l2=0.1, nonneg=True),
                                _ref_smooth(_plus_linear(_logistic_fg(X, yb, 0.1), 1.0), 8, nonneg=True)),
@@ -197,10 +220,10 @@ def test_tree_blocks_label_propagation(rule, update):
     np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
 
 
-@pytest.mark.parametrize("rule,blocks", list(itertools.product(RULES, FLAT_BLOCKS)))
-def test_flat_blocks_label_propagation(rule, blocks):
+@pytest.mark.parametrize("rule,blocks,update", list(itertools.product(RULES, FLAT_BLOCKS, UPDATES)))
+def test_flat_blocks_label_propagation(rule, blocks, update):
     prob = LabelPropagation(*_lattice())
-    res = bcd_minimize(prob, rule=rule, blocks=blocks, update="lipschitz", block_size=5, tol=1e-10,
+    res = bcd_minimize(prob, rule=rule, blocks=blocks, update=update, block_size=5, tol=1e-10,
                        maxiter=100000, seed=1)
     assert res.success
     np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
@@ -421,6 +444,30 @@ def test_callback_and_maxiter():
 
 
 # ----------------------------------------------------------------------------- bad input
+def _invalid_pairs():
+    X, y = _data()
+    ls, lp = LeastSquares(X, y), LabelPropagation(*_lattice())
+    lasso = LeastSquares(X, y, l1=1.0)
+    return [
+        (ls, dict(update="message-passing", blocks="tree"), "message-passing.*quadratic.*valid updates"),
+        (lp, dict(update="message-passing", blocks="fixed"), "blocks='tree'.*valid updates"),
+        (lp, dict(update="message-passing", blocks="variable"), "blocks='tree'.*valid updates"),
+        (ls, dict(blocks="tree"), "tree.*quadratic.*valid blocks"),
+        (lasso, dict(blocks="tree"), "valid blocks"),
+        (lp, dict(blocks="tree", rule="cyclic"), "valid rules are 'gs', 'gsl', 'gsd', 'random'"),
+        (lp, dict(blocks="tree", rule="lipschitz"), "valid rules"),
+        (lp, dict(blocks="tree", rule="gsq"), "valid rules"),
+        (lp, dict(blocks="fixed", tree="partition"), "needs blocks='tree'"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_invalid_pairs_rejected(case):
+    prob, kw, msg = _invalid_pairs()[case]
+    with pytest.raises(ValueError, match=msg):
+        bcd_minimize(prob, **kw)
+
+
 def test_bad_inputs():
     X, y = _data()
     with pytest.raises(ValueError, match="rows"):

@@ -71,13 +71,17 @@ void check_combination(const ProblemData& P, const Options& o) {
   if (o.update == Update::MessagePassing) {
     require(quad, "update='message-passing' needs a quadratic problem (LabelPropagation); "
                   "valid updates here: 'gradient', 'lipschitz', 'newton'");
-    require(o.blocks == Blocks::Tree, "update='message-passing' needs blocks='tree' (forest blocks)");
-    require(!prox, "update='message-passing' does not handle L1 or non-negativity");
+    require(o.blocks == Blocks::Tree, "update='message-passing' needs blocks='tree' (forest blocks); "
+                                      "valid updates with these blocks: 'gradient', 'lipschitz', "
+                                      "'newton'");
+    require(!prox, "update='message-passing' does not handle L1 or non-negativity; valid updates "
+                   "here: 'gradient', 'lipschitz', 'newton'");
   }
   if (o.blocks == Blocks::Tree) {
     require(quad, "blocks='tree' needs a quadratic problem on a graph (LabelPropagation); valid "
                   "blocks here: 'fixed', 'sorted', 'random', 'variable'");
-    require(!prox, "blocks='tree' does not handle L1 or non-negativity");
+    require(!prox, "blocks='tree' does not handle L1 or non-negativity; valid blocks here: "
+                   "'fixed', 'sorted', 'random', 'variable'");
     if (o.tree == TreeKind::Grow)
       require(o.rule == Rule::GS || o.rule == Rule::GSL || o.rule == Rule::GSD ||
                   o.rule == Rule::Random,

@@ -81,26 +81,23 @@ def make_C(n: int = 1000, p: int = 1000, k: int = 50, seed: Any = 0, *, sparse: 
 
 
 def make_D(m: int = 50, n_labeled: int = 100, seed: Any = 0) -> LabelPropagation:
-    """Dataset D: label propagation on an m x m lattice (4 neighbours), weights in {0, 1e5},
-    ``n_labeled`` labelled nodes with values ~ N(0, 100)."""
+    """Dataset D: label propagation on an m x m lattice (4 neighbours), every edge of weight 1e5
+    (the reference code's ``ising_Wy``), ``n_labeled`` labelled nodes with values ~ N(0, 100).
+
+    Examples
+    --------
+    >>> make_D(10, 8).n_vars
+    92
+    """
     rng = check_random_state(seed)
     idx = np.arange(m * m).reshape(m, m)
     rows = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
     cols = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
-    w = 1e5 * (rng.random(rows.size) < 0.5)
-    keep = w > 0
-    rows, cols, w = rows[keep], cols[keep], w[keep]
+    w = np.full(rows.size, 1e5)
     W = sp.coo_matrix((np.r_[w, w], (np.r_[rows, cols], np.r_[cols, rows])), shape=(m * m, m * m)).tocsr()
-    # isolated nodes would make the system singular: tie them to a neighbour with a unit weight
-    deg = np.asarray(W.sum(axis=1)).ravel()
-    iso = np.flatnonzero(deg == 0)
-    if iso.size:
-        nb = np.where(iso % m < m - 1, iso + 1, iso - 1)
-        extra = sp.coo_matrix((np.ones(2 * iso.size), (np.r_[iso, nb], np.r_[nb, iso])), shape=W.shape)
-        W = (W + extra).tocsr()
     labeled = rng.choice(m * m, n_labeled, replace=False)
     y = 10.0 * rng.standard_normal(m * m)
-    return _connected(W, y, labeled, rng)
+    return LabelPropagation(W, y, labeled)
 
 
 def make_E(n: int = 2000, n_labeled: int = 100, k: int = 5, noise: float = 0.1, seed: Any = 0) -> LabelPropagation:
