@@ -328,6 +328,22 @@ void column_quadforms(const Scalar* G, Index m, Index w, Index ld, const MatrixX
   }
 }
 
+template <class Scalar>
+void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR& L, double* W,
+                   bool parallel) {
+  const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (Index c = 0; c < nchunks; ++c) {
+    const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+    ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+    // column-major m x cw view of W's rows c0..c0+cw: column t is w_{c0+t}, contiguous
+    Eigen::Map<Eigen::MatrixXd> Wc(W + c0 * m, m, cw);
+    Wc = Gc.template cast<double>();
+    L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // shared block operations
 // ------------------------------------------------------------------------------------------
@@ -371,6 +387,8 @@ void factor_primal(const MatrixXdR& A, Index m, double damp, BlockFactor& f) {
     throw std::invalid_argument("mfac: Cholesky factorization of damp*I + G_b^T G_b/m failed");
   f.dual = false;
   f.Ainv = llt.solve(MatrixXdR::Identity(A.rows(), A.cols()));
+  // exactly symmetric, so that element(i, j) == element(j, i)
+  f.Ainv = (0.5 * (f.Ainv + f.Ainv.transpose())).eval();
   f.L.resize(0, 0);
 }
 
@@ -534,7 +552,24 @@ void StaticIHVP<Scalar>::diag(double* out) {
 }
 
 template <class Scalar>
-double StaticIHVP<Scalar>::element(Index i, Index j) const {
+void StaticIHVP<Scalar>::prepare_elements() {
+  if (!wt_.empty()) return;
+  const Index nb = layout_.count();
+  std::vector<std::vector<double>> wt(nb);
+  const bool outer = outer_parallel();
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const BlockFactor& f = factors_[b];
+    if (!f.dual) continue;
+    const Index s = layout_.start(b), w = layout_.width(b);
+    wt[b].resize(static_cast<size_t>(w) * static_cast<size_t>(m_));
+    column_solves(G_ + s, m_, w, ld_, f.L, wt[b].data(), !outer);
+  }
+  wt_.swap(wt);
+}
+
+template <class Scalar>
+double StaticIHVP<Scalar>::element(Index i, Index j) {
   const Index d = layout_.d;
   if (i < 0 || j < 0 || i >= d || j >= d)
     throw std::out_of_range("mfac: element index out of range for dimension " + std::to_string(d));
@@ -543,14 +578,10 @@ double StaticIHVP<Scalar>::element(Index i, Index j) const {
   const BlockFactor& f = factors_[bi];
   const Index s = layout_.start(bi);
   if (!f.dual) return f.Ainv(i - s, j - s);
-  Eigen::VectorXd wi(m_), wj(m_);
-  for (Index r = 0; r < m_; ++r) {
-    wi[r] = double(G_[r * ld_ + i]);
-    wj[r] = double(G_[r * ld_ + j]);
-  }
-  f.L.template triangularView<Eigen::Lower>().solveInPlace(wi);
-  f.L.template triangularView<Eigen::Lower>().solveInPlace(wj);
-  return ((i == j ? 1.0 : 0.0) - wi.dot(wj)) / damp_;
+  prepare_elements();
+  const double* wi = wt_[bi].data() + (i - s) * m_;
+  const double* wj = wt_[bi].data() + (j - s) * m_;
+  return ((i == j ? 1.0 : 0.0) - dot_acc(wi, wj, m_)) / damp_;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -681,6 +712,8 @@ void SlidingIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
                                  const S* const*, double, S* const*, bool);                   \
   template void column_quadforms<S>(const S*, Index, Index, Index, const MatrixXdR&, double*, \
                                     bool);                                                    \
+  template void column_solves<S>(const S*, Index, Index, Index, const MatrixXdR&, double*,    \
+                                 bool);                                                       \
   template class StaticIHVP<S>;                                                               \
   template class SlidingIHVP<S>;
 

@@ -111,8 +111,10 @@ class StaticIHVP:
     factorization of ``m*damp*I + G G^T``: O(d m^2) time, O(m^2) memory per block beyond
     ``grads``. :meth:`ihvp` and :meth:`quad` cost O(d m) (two resp. one pass over ``grads``).
     :meth:`diag` costs O(d m^2) on its first call (blocked triangular solves, no d x m
-    temporary) and is cached. :meth:`element` costs O(m^2); the paper's O(m) query needs the
-    transformed gradients stored next to ``grads``, a second d x m array that we do not keep.
+    temporary) and is cached. :meth:`element` costs O(m) (one length-m dot product) after a
+    one-time precomputation on its first call: ``w_t = L^{-1} g_t`` for every coordinate t
+    (``K = L L^T``), O(d m^2) time and a d x m float64 array kept by the object (twice the
+    size of a float32 ``grads``), so that ``[F^{-1}]_{ij} = (delta_ij - w_i . w_j) / damp``.
 
     Examples
     --------
@@ -199,7 +201,11 @@ class StaticIHVP:
         return out
 
     def element(self, i: int, j: int) -> float:
-        """``[F^{-1}]_{ij}`` (zero across blocks); negative indices count from the end."""
+        """``[F^{-1}]_{ij}`` (zero across blocks); negative indices count from the end.
+
+        O(m) per call; the first call precomputes ``L^{-1} g_t`` for every coordinate
+        (O(d m^2) time, a d x m float64 array kept by the object; see the class notes).
+        """
         d = self.dim
         idx = []
         for name, k in (("i", i), ("j", j)):
