@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -199,6 +200,33 @@ inline void dot_rows<4, float>(const float* const* g, const float* v, Index n, d
   }
 }
 
+// Rows r < 4 against two vectors at once (the sliding step's g and v): each row segment is
+// loaded and widened once for both dot products.
+inline void dot_rows2_4(const float* const* g, const float* v0p, const float* v1p, Index n,
+                        double* out0, double* out1) {
+  __m256d s0[4], s1[4];
+  for (int r = 0; r < 4; ++r) s0[r] = s1[r] = _mm256_setzero_pd();
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(v0p + t));
+    const __m256d b = _mm256_cvtps_pd(_mm_loadu_ps(v1p + t));
+    for (int r = 0; r < 4; ++r) {
+      const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(g[r] + t));
+      s0[r] = _mm256_fmadd_pd(x, a, s0[r]);
+      s1[r] = _mm256_fmadd_pd(x, b, s1[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    double a0 = hsum(s0[r]), a1 = hsum(s1[r]);
+    for (Index u = t; u < n; ++u) {
+      a0 += double(g[r][u]) * double(v0p[u]);
+      a1 += double(g[r][u]) * double(v1p[u]);
+    }
+    out0[r] += a0;
+    out1[r] += a1;
+  }
+}
+
 // a[t] -= sum_r e[r] * g[r][t] in double for 4 float rows.
 inline void axpy4(const float* g0, const float* g1, const float* g2, const float* g3,
                   const double* e, double* a, Index n) {
@@ -244,6 +272,14 @@ void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, In
     for (; i + 4 <= m; i += 4) {
       const Scalar* g[4] = {G + i * ld + c0, G + (i + 1) * ld + c0, G + (i + 2) * ld + c0,
                             G + (i + 3) * ld + c0};
+#ifdef __AVX2__
+      if constexpr (std::is_same_v<Scalar, float>) {
+        if (k == 2) {
+          dot_rows2_4(g, V[0] + c0, V[1] + c0, cw, acc + i, acc + m + i);
+          continue;
+        }
+      }
+#endif
       for (Index j = 0; j < k; ++j) {
         double o[4] = {0, 0, 0, 0};
         dot_rows<4>(g, V[j] + c0, cw, o);
@@ -587,6 +623,30 @@ double StaticIHVP<Scalar>::element(Index i, Index j) {
 // ------------------------------------------------------------------------------------------
 // SlidingIHVP
 // ------------------------------------------------------------------------------------------
+namespace {
+
+constexpr Index kRefactorEvery = 32;
+
+// K = L L^T (lower). Row and column s of K change from `old_col` to `new_col` (the diagonal
+// entry included once): K' - K = e d^T + d e^T - d_s e e^T with d = new - old, which is
+// (1/2)(e+u)(e+u)^T - (1/2)(e-u)(e-u)^T for u = d - (d_s/2) e. One Givens update then one
+// hyperbolic downdate: O(m^2). Returns false (L then unusable) when the downdate breaks down.
+bool cholesky_replace_row(MatrixXdR& L, const Eigen::VectorXd& old_col,
+                          const Eigen::Ref<const Eigen::VectorXd>& new_col, Index s) {
+  Eigen::VectorXd u = new_col - old_col;
+  u[s] *= 0.5;
+  Eigen::VectorXd a = u, b = -u;
+  a[s] += 1.0;
+  b[s] += 1.0;
+  const double r = std::sqrt(0.5);
+  a *= r;
+  b *= r;
+  if (Eigen::internal::llt_rank_update_lower(L, a, 1.0) >= 0) return false;
+  if (Eigen::internal::llt_rank_update_lower(L, b, -1.0) >= 0) return false;
+  return L.allFinite() && (L.diagonal().array() > 0).all();
+}
+
+}  // namespace
 
 template <class Scalar>
 SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size)
@@ -637,9 +697,14 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
     const Index k = (v && v != g) ? 2 : 1;
     MatrixXdR Y(k, m_);
     grads_dot(Gb, m_, w, d, V, k, Y.data(), inner, g + s, slot_);
+    const Eigen::VectorXd old_col = A.row(slot_).transpose();
     A.row(slot_) = Y.row(0);
     A.col(slot_) = Y.row(0).transpose();
-    refactor(b);
+    // O(m^2): the Cholesky factor follows the rank-2 change of row/column `slot` of K; a full
+    // O(m^3) refactorization every kRefactorEvery steps bounds the drift of the downdates.
+    if (count_ % kRefactorEvery == 0 || !Y.allFinite() ||
+        !cholesky_replace_row(factors_[b].L, old_col, A.col(slot_), slot_))
+      refactor(b);
     if (x) {
       const Scalar* Vb[1] = {v + s};
       Scalar* Xb[1] = {x + s};

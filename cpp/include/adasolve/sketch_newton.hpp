@@ -53,6 +53,9 @@ struct KKTOptions {
   int sparse_pd_check = 1;
   Index cg_iters = 50;
   std::uint64_t seed = 0;
+  /// Regularization of a rank-deficient Jacobian: K's (2,2) block becomes -delta_c I
+  /// (as IPOPT does for degenerate constraints); 0 = the plain KKT matrix.
+  double delta_c = 0.0;
 };
 
 /// Result of (a resumed piece of) the inner solve.
