@@ -96,6 +96,9 @@ def worker_static(d: int, m: int, repeat: int) -> Dict[str, Any]:
         H.diag()
         t_diag = time.perf_counter() - t0
     peak_ours = peak_rss_bytes()
+    # copy bandwidth in this process, seconds after the IHVP timings (the load of the shared
+    # machine drifts over a run); after peak_ours so that its 2 GiB do not count
+    bw_here = measure_bandwidth(1 << 30, repeat=3)
     # NumPy evaluation of the same formulas
     t0 = time.perf_counter()
     K = (G @ G.T).astype(np.float64)
@@ -114,7 +117,7 @@ def worker_static(d: int, m: int, repeat: int) -> Dict[str, Any]:
     agree = float(np.linalg.norm(x_ours - x_np) / np.linalg.norm(x_np))
     return dict(impl="adasolve-static", d=d, m=m, precompute_s=t_pre, ihvp_s=t_ihvp, quad_s=t_quad,
                 diag_s=t_diag, numpy_precompute_s=t_np_pre, numpy_ihvp_s=t_np,
-                rel_diff_vs_numpy=agree, store_bytes=store,
+                rel_diff_vs_numpy=agree, store_bytes=store, bw_Bps=bw_here,
                 mem_ratio=(peak_ours - base) / store)
 
 
@@ -254,8 +257,10 @@ def section_ihvp(cases, repeat: int, with_ref: bool) -> Dict[str, List[Dict[str,
         store = m * d * 4
         if not is_extra:
             t = st["ihvp_s"]
+            bw_case = st.get("bw_Bps", bw)
             ihvp_rows.append(dict(
-                d=d, m=m, ihvp_s=t, GBps=2 * store / t / 1e9, bw_frac=2 * store / t / bw,
+                d=d, m=m, ihvp_s=t, GBps=2 * store / t / 1e9, copy_GBps=bw_case / 1e9,
+                bw_frac=2 * store / t / bw_case,
                 numpy_ihvp_s=st["numpy_ihvp_s"], ratio_numpy=t / st["numpy_ihvp_s"],
                 ref_ihvp_s=(rs or {}).get("ihvp_s"),
                 ratio_ref=(t / rs["ihvp_s"]) if rs and "ihvp_s" in rs else None,
@@ -410,7 +415,8 @@ def main(argv=None) -> int:
     notes = (
         "float32 gradients, damp=1e-5. Times are best of repeats in seconds. ratio_* = adasolve / peer "
         "(< 1: adasolve faster). bw_frac: the IHVP's two passes over the m x d store (2*m*d*4 bytes) per "
-        f"second over the NumPy copy bandwidth ({(bw or 0) / 1e9:.2f} GB/s, read+write) measured in the same run. "
+        f"second over the NumPy copy bandwidth (copy_GBps: read+write bytes per second of a 1 GiB copy) measured in the "
+        "same worker process right after the IHVP timings (at the start of the run: {(bw or 0) / 1e9:.2f} GB/s). "
         "mem ratios: (peak RSS - RSS before the gradients existed) / (m*d*4 bytes), each implementation "
         "in its own process. Reference: IST-DASLab/M-FAC prun.HInvFastBatch / optim.HInvFastUpMulti on the "
         "CPU with torch, torch.lu(pivot=False) supplied through a Cholesky factorization (not available on "
