@@ -276,8 +276,9 @@ class SlidingIHVP:
     ``StaticIHVP(last_m_gradients, damp)``.
 
     Costs per block of width w > m: :meth:`update` one pass over the buffer (O(d m)) plus an
-    O(m^3) Cholesky factorization of ``m*damp*I + G G^T`` (the Gram row of the new gradient
-    comes from that pass); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
+    O(m^2) rank-2 update and downdate of the Cholesky factor of ``m*damp*I + G G^T`` (the
+    Gram row of the new gradient comes from that pass; a full O(m^3) refactorization every 32
+    steps bounds the drift); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
     the update with the first IHVP pass (two passes over the buffer in all). Blocks of width
     w <= m keep ``G_b^T G_b`` up to date by rank-2 changes (recomputed exactly whenever the ring
     wraps) and factorize it in O(w^3).

@@ -154,7 +154,8 @@ class SlidingIHVP {
   /// The ring buffer (m x d row-major); rows never written are zero.
   const Scalar* buffer() const { return G_.data(); }
 
-  /// Replace the oldest gradient by g (d): one pass over the buffer + O(m^3) per dual block.
+  /// Replace the oldest gradient by g (d): one pass over the buffer + O(m^2) per dual block
+  /// (Cholesky rank-2 update/downdate; a full O(m^3) refactorization every 32 steps).
   void update(const Scalar* g);
   /// X (k x d) = F^{-1} V with the current window. X may alias V.
   void ihvp(const Scalar* V, Index k, Scalar* X) const;
