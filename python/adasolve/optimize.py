@@ -72,7 +72,8 @@ _DEFAULT_OPTIONS = dict(
     rank_tol=1e-10,  # sigma_min(G) <= rank_tol * max(1, sigma_max(G)): rank-deficient
     v0=None,  # initial multipliers (zeros, as the reference)
     dense_linear_operator_max=4000,  # LinearOperator Hessians up to this n are materialized
-    hessian_check="auto",  # reduced-Hessian PD test: auto | eigen/cholesky | cg | none
+    hessian_check="auto",  # reduced-Hessian PD test: auto | cholesky | cg | inertia | none
+    warm_start=True,  # start each inner solve from the previous outer step
 )
 
 
@@ -404,7 +405,8 @@ def _check_options(options: Optional[dict]) -> dict:
     opts["max_backtrack"] = check_scalar(opts["max_backtrack"], "max_backtrack", kind=int, low=1)
     opts["accuracy"] = check_choice(opts["accuracy"], "accuracy", ["relative", "paper"])
     opts["hessian_check"] = check_choice(opts["hessian_check"], "hessian_check",
-                                         ["auto", "cholesky", "cg", "none"])
+                                         ["auto", "cholesky", "cg", "inertia", "none"])
+    opts["warm_start"] = bool(opts["warm_start"])
     return opts
 
 
@@ -550,9 +552,18 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     rng_seed = np.random.default_rng(seed64)
     check = opts["hessian_check"]
     if check == "auto":
-        # a sparse Cholesky of H + rho G^T G is the reliable test; past ~2e4 unknowns its
-        # fill-in can cost more than the whole sketched solve, so use the CG curvature test
-        check = "cg" if sparse_mode and n > 20_000 else "cholesky"
+        # exact sparse mode: the inertia of the LDL^T factorization that also solves the
+        # system (no separate test). Sketches: a sparse Cholesky of H + rho G^T G is the
+        # reliable test; past ~2e4 unknowns its fill-in can cost more than the whole
+        # sketched solve, so use the CG curvature test there.
+        if sparse_mode and sketch == "exact":
+            check = "inertia"
+        else:
+            check = "cg" if sparse_mode and n > 20_000 else "cholesky"
+    if check == "inertia" and not (sparse_mode and sketch == "exact"):
+        check = "cholesky"  # inertia needs the sparse factorization of the exact mode
+    kkt_cache = _sn.SparseKKTCache() if sparse_mode and sketch == "exact" else None
+    z_prev = None
     fd_eps = math.sqrt(np.finfo(float).eps)
 
     def gradl_at(xx, vv):
@@ -575,7 +586,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         if sparse_mode:
             sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
                                   opts["xi_B"], opts["pd_threshold"], check != "none", kseed,
-                                  2 if check == "cg" else 1)
+                                  {"cg": 2, "inertia": 3}.get(check, 1), cache=kkt_cache)
         else:
             sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"], opts["pd_threshold"],
                                  check != "none", kseed)
@@ -612,6 +623,8 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             delta = max(min(delta, d_trial), opts["delta_min"])
             paper_scale = 1.0 / (sysk.kkt_fro_norm * psi)
         steps_this = 0
+        if opts["warm_start"] and z_prev is not None and sketch != "exact":
+            sysk.warm_start(z_prev)  # kept only if it beats z = 0
         while True:
             tol_ratio = delta * paper_scale
             steps, resid, conv = sysk.solve(tol_ratio * bnorm, opts["max_inner"])
@@ -629,6 +642,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 delta = max(min(delta, d_trial), opts["delta_min"])
         inner_total += steps_this
         dx, dv = sysk.dx, sysk.dv
+        z_prev = np.concatenate([dx, dv])
         resid = sysk.resid_norm
 
         # ---- Armijo line search on the exact augmented Lagrangian ----------------------
