@@ -576,6 +576,9 @@ InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps) {
   InnerReport rep;
   if (opt_.sketch == Sketch::Exact) {
     if constexpr (std::is_same_v<Mat, DenseMat>) {
+      // OpenMP-parallel LU spins badly on a loaded machine for moderate N (measured: 2 s
+      // instead of 0.05 s at N = 1011 on 2 shared cores): serial below N = 4000
+      SerialEigen serial(N_ < 4000);
       Eigen::PartialPivLU<Eigen::MatrixXd> lu(K_);
       z_ = lu.solve(b_);
       if (!z_.allFinite()) z_ = Eigen::FullPivLU<Eigen::MatrixXd>(K_).solve(b_);
