@@ -69,11 +69,18 @@ def kkt(p, x, v):
 # solvers (each returns x, v, nit, wall_s and extras)
 
 
-def run_ours(p, sketch, time_budget):
+def run_ours(p, sketch, time_budget, progress=None):
     t = time.perf_counter()
+
+    def cb(intermediate_result):  # lets the parent report a timed-out run's progress
+        if progress is not None:
+            progress(dict(progress=True, nit=intermediate_result.nit,
+                          wall_s=time.perf_counter() - t,
+                          kkt=intermediate_result.kkt_residual))
+
     r = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
                              sketch=sketch, seed=0, tol=KKT_TOL, maxiter=200,
-                             options={"max_inner": 10**8})
+                             options={"max_inner": 10**8}, callback=cb)
     return dict(x=r.x, v=r.v, nit=r.nit, wall_s=time.perf_counter() - t,
                 inner=r.inner_iterations, status=r.status)
 
@@ -215,10 +222,10 @@ def _child(q, name, n, solver, budget):
         t0 = time.perf_counter()
         p = make_problem(name, n)
         setup = time.perf_counter() - t0
-        q.put(dict(started=True))
+        q.put(dict(started=True, n=p.n, m=p.m))
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if solver.startswith("ours"):
-            out = run_ours(p, solver[5:-1], budget)
+            out = run_ours(p, solver[5:-1], budget, progress=q.put)
         elif solver == "trust-constr":
             out = run_trust_constr(p, budget)
         else:
@@ -250,6 +257,8 @@ def bench(sizes, limits, solvers, problems, on_size=None):
                 t0 = time.perf_counter()
                 pr.start()
                 res = None
+                last = None
+                size = {}
                 # the child builds the problem first (up to 300 s): the limit starts after
                 deadline = t0 + 300.0
                 while time.perf_counter() < deadline:
@@ -260,13 +269,24 @@ def bench(sizes, limits, solvers, problems, on_size=None):
                             break
                         continue
                     if msg.get("started"):
+                        size = dict(n=msg["n"], m=msg["m"])
                         deadline = time.perf_counter() + limit
+                        continue
+                    if msg.get("progress"):
+                        last = msg
                         continue
                     res = msg
                     break
                 if res is None:
                     if pr.is_alive():
-                        res = dict(error=f"time limit {limit:.0f} s", wall_s=float("inf"))
+                        res = dict(error=f"time limit {limit:.0f} s", wall_s=float("inf"),
+                                   **size)
+                        if last is not None:  # outer iterations done before the limit
+                            res.update(nit=last["nit"], kkt=last["kkt"],
+                                       per_it_ms=1e3 * last["wall_s"] / max(1, last["nit"]))
+                            res["error"] += f" ({last['nit']} outer it in {last['wall_s']:.1f} s)"
+                        else:
+                            res["error"] += " (no outer iteration finished)"
                     else:
                         res = dict(error=f"crashed (exit code {pr.exitcode}; memory cap "
                                          f"{MEM_CAP_GB:g} GB)")
@@ -302,7 +322,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=float, nargs=3, default=[30.0, 45.0, 75.0],
                     metavar=("L1E3", "L1E4", "L1E5"),
                     help="wall-time limit (s) per solver at n <= 1e3, <= 1e4, larger")
-    ap.add_argument("--sketch-limit", type=float, nargs=3, default=[20.0, 30.0, 30.0],
+    ap.add_argument("--sketch-limit", type=float, nargs=3, default=[20.0, 30.0, 60.0],
                     help="the same for the three sketching solvers")
     ap.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=PROBLEMS)
     ap.add_argument("--solvers", nargs="+", default=None)

@@ -558,8 +558,14 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         # sketched solve, so use the CG curvature test there.
         if sparse_mode and sketch == "exact":
             check = "inertia"
+        elif sparse_mode:
+            # G^T G is as dense as the square of G's row counts: a few dense rows (e.g. the
+            # gradient of ||w||^2) make the Cholesky test's matrix dense, so go matrix-free
+            rows = np.diff(J.indptr).astype(np.float64)
+            dense_rows = float(rows @ rows) > 20.0 * (H.nnz + n)
+            check = "cg" if n > 20_000 or dense_rows else "cholesky"
         else:
-            check = "cg" if sparse_mode and n > 20_000 else "cholesky"
+            check = "cholesky"
     if check == "inertia" and not (sparse_mode and sketch == "exact"):
         check = "cholesky"  # inertia needs the sparse factorization of the exact mode
     kkt_cache = _sn.SparseKKTCache() if sparse_mode and sketch == "exact" else None
