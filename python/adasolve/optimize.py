@@ -329,10 +329,12 @@ def minimize_eq(
     sketch : {"gaussian", "countsketch", "kaczmarz", "exact"}
         Inner solver: Gaussian vector sketches (``sketch_size`` > 1: block Gaussian
         sketches of that many columns), CountSketch of ``sketch_size`` columns,
-        randomized Kaczmarz rows, or a direct (sparse) LU solve of the KKT system.
+        randomized Kaczmarz rows, or a direct solve of the KKT system (dense LU; sparse:
+        LDL^T of the regularized KKT matrix, whose inertia also decides the Hessian
+        shift, with the symbolic analysis reused across iterations).
     sketch_size : int, optional
         Columns of a block sketch. Default 1 for "gaussian" and
-        ``min(n + m, max(4, sqrt(n + m)))`` for "countsketch".
+        ``min(n + m, max(4, min(64, sqrt(n + m))))`` for "countsketch".
     tol : float
         Stop when the KKT residual ``||(grad_x L, c)||_2 <= tol``.
     maxiter : int
@@ -345,7 +347,9 @@ def minimize_eq(
     options : dict, optional
         ``eta1`` (1.0), ``eta2`` (0.1), ``delta`` (0.1), ``beta`` (0.1), ``nu`` (1.5),
         ``xi_B`` (0.1), ``delta_min`` (1e-6), ``max_inner`` (1e5), ``max_backtrack``
-        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``v0``.
+        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``v0``,
+        ``warm_start`` (True: start each inner solve from the previous step),
+        ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
     Returns
     -------
@@ -530,7 +534,10 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     beta, nu = opts["beta"], opts["nu"]
     N = n + m
     if sketch_size is None:
-        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, int(math.isqrt(N)))))
+        # CountSketch: ~sqrt(N) columns, capped at 64: forming W^T W costs N k^2 per step
+        # for ~k times the progress of one column, so beyond BLAS-3 efficiency (k ~ 64) a
+        # larger block only costs more per unit of residual reduction
+        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, min(64, math.isqrt(N)))))
     else:
         k_size = min(sketch_size, N)
 
