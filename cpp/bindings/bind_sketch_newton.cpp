@@ -64,6 +64,12 @@ void bind_kkt(py::module_& m, const char* name) {
              return self.merit_directional(eta1, eta2, hg ? &*hg : nullptr);
            },
            py::arg("eta1"), py::arg("eta2"), py::arg("hg") = py::none())
+      .def("warm_start",
+           [](K& self, const Eigen::VectorXd& z0) {
+             py::gil_scoped_release nogil;
+             return self.warm_start(z0);
+           },
+           py::arg("z0"))
       .def_property_readonly("dx", &K::dx)
       .def_property_readonly("dv", &K::dv)
       .def_property_readonly("shift", &K::shift)
@@ -80,6 +86,12 @@ void bind_kkt(py::module_& m, const char* name) {
 }  // namespace
 
 void bind_sketch_newton(py::module_ m) {
+  py::class_<sn::SparseKKTCache, std::shared_ptr<sn::SparseKKTCache>>(m, "SparseKKTCache")
+      .def(py::init<>())
+      .def_readonly("analyses", &sn::SparseKKTCache::analyses)
+      .def_readonly("factorizations", &sn::SparseKKTCache::factorizations)
+      .def_readonly("factor_nnz", &sn::SparseKKTCache::factor_nnz);
+
   bind_kkt<sn::DenseMat>(m, "KKTDense");
   bind_kkt<sn::SparseMat>(m, "KKTSparse");
 
@@ -106,9 +118,10 @@ void bind_sketch_newton(py::module_ m) {
            const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd, VecRef gl,
            VecRef c, const std::string& sketch, adasolve::Index sketch_size, double xi_B,
            double pd_threshold, bool modify, std::uint64_t seed, int pd_check,
-           adasolve::Index cg_iters, double delta_c) {
+           adasolve::Index cg_iters, double delta_c, std::shared_ptr<sn::SparseKKTCache> cache) {
           auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
                              cg_iters, delta_c);
+          o.cache = std::move(cache);
           sn::SparseMat H = to_eigen(n, n, hp, hi, hd);
           sn::SparseMat G = to_eigen(mm, n, gp, gi, gd);
           Eigen::VectorXd g = gl, cc = c;
@@ -119,7 +132,8 @@ void bind_sketch_newton(py::module_ m) {
         py::arg("G_indptr"), py::arg("G_indices"), py::arg("G_data"), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
         py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
-        py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0);
+        py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0,
+        py::arg("cache") = nullptr);
 
   m.def("merit_value",
         [](double f, VecRef v, VecRef c, VecRef gl, double eta1, double eta2) {

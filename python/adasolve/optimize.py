@@ -73,7 +73,8 @@ _DEFAULT_OPTIONS = dict(
     delta_c=0.1,  # rank-deficient G: (2,2) block -delta_c ||G||^2 min(1, kkt) I; 0 = stop
     v0=None,  # initial multipliers (zeros, as the reference)
     dense_linear_operator_max=4000,  # LinearOperator Hessians up to this n are materialized
-    hessian_check="auto",  # reduced-Hessian PD test: auto | eigen/cholesky | cg | none
+    hessian_check="auto",  # reduced-Hessian PD test: auto | cholesky | cg | inertia | none
+    warm_start=True,  # start each inner solve from the previous outer step
 )
 
 
@@ -329,10 +330,12 @@ def minimize_eq(
     sketch : {"gaussian", "countsketch", "kaczmarz", "exact"}
         Inner solver: Gaussian vector sketches (``sketch_size`` > 1: block Gaussian
         sketches of that many columns), CountSketch of ``sketch_size`` columns,
-        randomized Kaczmarz rows, or a direct (sparse) LU solve of the KKT system.
+        randomized Kaczmarz rows, or a direct solve of the KKT system (dense LU; sparse:
+        LDL^T of the regularized KKT matrix, whose inertia also decides the Hessian
+        shift, with the symbolic analysis reused across iterations).
     sketch_size : int, optional
         Columns of a block sketch. Default 1 for "gaussian" and
-        ``min(n + m, max(4, sqrt(n + m)))`` for "countsketch".
+        ``min(n + m, max(4, min(64, sqrt(n + m))))`` for "countsketch".
     tol : float
         Stop when the KKT residual ``||(grad_x L, c)||_2 <= tol``.
     maxiter : int
@@ -347,7 +350,9 @@ def minimize_eq(
         ``xi_B`` (0.1), ``delta_min`` (1e-6), ``max_inner`` (1e5), ``max_backtrack``
         (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``delta_c``
         (0.1: a rank-deficient Jacobian gets the KKT block ``-delta_c ||G||^2 min(1, kkt) I``,
-        as IPOPT regularizes degenerate constraints; 0: stop with status 4), ``v0``.
+        as IPOPT regularizes degenerate constraints; 0: stop with status 4), ``v0``,
+        ``warm_start`` (True: start each inner solve from the previous step),
+        ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
     Returns
     -------
@@ -408,7 +413,8 @@ def _check_options(options: Optional[dict]) -> dict:
     opts["max_backtrack"] = check_scalar(opts["max_backtrack"], "max_backtrack", kind=int, low=1)
     opts["accuracy"] = check_choice(opts["accuracy"], "accuracy", ["relative", "paper"])
     opts["hessian_check"] = check_choice(opts["hessian_check"], "hessian_check",
-                                         ["auto", "cholesky", "cg", "none"])
+                                         ["auto", "cholesky", "cg", "inertia", "none"])
+    opts["warm_start"] = bool(opts["warm_start"])
     return opts
 
 
@@ -532,7 +538,10 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     beta, nu = opts["beta"], opts["nu"]
     N = n + m
     if sketch_size is None:
-        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, int(math.isqrt(N)))))
+        # CountSketch: ~sqrt(N) columns, capped at 64: forming W^T W costs N k^2 per step
+        # for ~k times the progress of one column, so beyond BLAS-3 efficiency (k ~ 64) a
+        # larger block only costs more per unit of residual reduction
+        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, min(64, math.isqrt(N)))))
     else:
         k_size = min(sketch_size, N)
 
@@ -555,9 +564,24 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     rng_seed = np.random.default_rng(seed64)
     check = opts["hessian_check"]
     if check == "auto":
-        # a sparse Cholesky of H + rho G^T G is the reliable test; past ~2e4 unknowns its
-        # fill-in can cost more than the whole sketched solve, so use the CG curvature test
-        check = "cg" if sparse_mode and n > 20_000 else "cholesky"
+        # exact sparse mode: the inertia of the LDL^T factorization that also solves the
+        # system (no separate test). Sketches: a sparse Cholesky of H + rho G^T G is the
+        # reliable test; past ~2e4 unknowns its fill-in can cost more than the whole
+        # sketched solve, so use the CG curvature test there.
+        if sparse_mode and sketch == "exact":
+            check = "inertia"
+        elif sparse_mode:
+            # G^T G is as dense as the square of G's row counts: a few dense rows (e.g. the
+            # gradient of ||w||^2) make the Cholesky test's matrix dense, so go matrix-free
+            rows = np.diff(J.indptr).astype(np.float64)
+            dense_rows = float(rows @ rows) > 20.0 * (H.nnz + n)
+            check = "cg" if n > 20_000 or dense_rows else "cholesky"
+        else:
+            check = "cholesky"
+    if check == "inertia" and not (sparse_mode and sketch == "exact"):
+        check = "cholesky"  # inertia needs the sparse factorization of the exact mode
+    kkt_cache = _sn.SparseKKTCache() if sparse_mode and sketch == "exact" else None
+    z_prev = None
     fd_eps = math.sqrt(np.finfo(float).eps)
 
     def gradl_at(xx, vv):
@@ -580,7 +604,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         if sparse_mode:
             sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
                                   opts["xi_B"], opts["pd_threshold"], check != "none", kseed,
-                                  2 if check == "cg" else 1)
+                                  {"cg": 2, "inertia": 3}.get(check, 1), cache=kkt_cache)
         else:
             sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"], opts["pd_threshold"],
                                  check != "none", kseed)
@@ -631,6 +655,8 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             delta = max(min(delta, d_trial), opts["delta_min"])
             paper_scale = 1.0 / (sysk.kkt_fro_norm * psi)
         steps_this = 0
+        if opts["warm_start"] and z_prev is not None and sketch != "exact":
+            sysk.warm_start(z_prev)  # kept only if it beats z = 0
         while True:
             tol_ratio = delta * paper_scale
             steps, resid, conv = sysk.solve(tol_ratio * bnorm, opts["max_inner"])
@@ -648,6 +674,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 delta = max(min(delta, d_trial), opts["delta_min"])
         inner_total += steps_this
         dx, dv = sysk.dx, sysk.dv
+        z_prev = np.concatenate([dx, dv])
         resid = sysk.resid_norm
 
         # ---- Armijo line search on the exact augmented Lagrangian ----------------------
