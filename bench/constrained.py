@@ -421,6 +421,11 @@ def convergence_plot(path):
 
 
 def main(argv=None) -> int:
+    import sys
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--scalable" in argv:  # benchmark 2 lives in bench/constrained_scalable.py
+        from bench import constrained_scalable
+        return constrained_scalable.main([a for a in argv if a != "--scalable"])
     ap = argparse.ArgumentParser(prog="python -m bench constrained")
     ap.add_argument("--quick", action="store_true", help="small sizes, seconds")
     ap.add_argument("--sizes", type=int, nargs="+", default=None)

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -19,6 +21,7 @@ namespace adasolve::sketch_newton {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr Index kSerialBelow = 512;  // KKT sizes below this run Eigen single-threaded
 
 // Eigen's OpenMP-parallel GEMM costs far more than it saves on the small products of one
 // sketch step (and spins badly on a loaded machine): run those single-threaded.
@@ -171,34 +174,85 @@ struct Sketcher {
   }
 
   // Randomized Kaczmarz, rows sampled with probability ||K_i||^2 / ||K||_F^2 (Strohmer and
-  // Vershynin). Only r_i is needed per step, computed from row i (O(nnz of the row)); the
-  // full residual, which the stopping test needs, is recomputed once per sweep of N steps.
+  // Vershynin): z <- z + (r_i / ||K_i||^2) K_i^T.
+  // Sparse K: the residual is kept exactly up to date, r <- r - a K K_i^T (K symmetric,
+  // so K K_i^T touches only the rows adjacent to row i's columns: O(sum of their nnz)),
+  // and so is ||r||^2, so the stopping test is checked after every step at no extra cost.
+  // Dense K: that update would be O(N^2) per step, so only r_i = b_i - K_i z is formed
+  // (O(N)) and the full residual is recomputed once per sweep of N steps (one matvec).
   InnerReport kaczmarz(double tol, Index max_steps) {
     InnerReport rep;
     const Index N = K.rows();
     std::uniform_real_distribution<double> ud(0.0, 1.0);
     const std::vector<double>& cdf = *row_cdf;
     const double total = cdf.back();
-    double rn = r.norm();
-    while (true) {
-      if (rn <= tol) { rep.converged = true; break; }
-      if (rep.steps >= max_steps || !(total > 0.0)) break;
-      const Index chunk = std::min<Index>(N, max_steps - rep.steps);
-      for (Index t = 0; t < chunk; ++t) {
-        const double u = ud(rng) * total;
-        Index i = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
-        if (i >= N) i = N - 1;
+    auto sample = [&]() {
+      const double u = ud(rng) * total;
+      Index i = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
+      return i >= N ? N - 1 : i;
+    };
+    // Sparse: the exact running residual costs ~(row nnz)^2 per step against ~2 (row nnz)
+    // for the per-sweep refresh: used for stencil-like rows only.
+    if constexpr (std::is_same_v<Mat, SparseMat>) {
+     if (K.nonZeros() <= 8 * N) {
+      double rn2 = r.squaredNorm();
+      const double tol2 = tol * tol;
+      Index since_refresh = 0;
+      while (true) {
+        if (rn2 <= tol2) {
+          refresh();
+          rn2 = r.squaredNorm();
+          since_refresh = 0;
+          if (rn2 <= tol2) { rep.converged = true; break; }
+        }
+        if (rep.steps >= max_steps || !(total > 0.0)) break;
+        const Index i = sample();
+        ++rep.steps;
         const double nrm = (*row_sq)[i];
         if (!(nrm > 0.0)) continue;
-        const double ri = b[i] - row_dot(K, i, z);
-        row_axpy(K, i, ri / nrm, z);
+        const double a = r[i] / nrm;
+        for (SparseMat::InnerIterator it(K, static_cast<int>(i)); it; ++it) {
+          const int j = it.col();
+          const double kij = a * it.value();
+          z[j] += kij;
+          for (SparseMat::InnerIterator jt(K, j); jt; ++jt) {
+            const int l = jt.col();
+            const double old = r[l];
+            const double nw = old - kij * jt.value();
+            r[l] = nw;
+            rn2 += nw * nw - old * old;
+          }
+        }
+        if (++since_refresh >= N) {  // bound the drift of the running sums: O(nnz) per N steps
+          refresh();
+          rn2 = r.squaredNorm();
+          since_refresh = 0;
+        }
       }
-      rep.steps += chunk;
-      refresh();
-      rn = r.norm();
+      rep.resid = std::sqrt(std::max(0.0, rn2));
+      return rep;
+     }
     }
-    rep.resid = rn;
-    return rep;
+    {
+      double rn = r.norm();
+      while (true) {
+        if (rn <= tol) { rep.converged = true; break; }
+        if (rep.steps >= max_steps || !(total > 0.0)) break;
+        const Index chunk = std::min<Index>(N, max_steps - rep.steps);
+        for (Index t = 0; t < chunk; ++t) {
+          const Index i = sample();
+          const double nrm = (*row_sq)[i];
+          if (!(nrm > 0.0)) continue;
+          const double ri = b[i] - row_dot(K, i, z);
+          row_axpy(K, i, ri / nrm, z);
+        }
+        rep.steps += chunk;
+        refresh();
+        rn = r.norm();
+      }
+      rep.resid = rn;
+      return rep;
+    }
   }
 };
 
@@ -245,12 +299,136 @@ Sketch parse_sketch(const std::string& name) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Exact sparse mode: LDL^T of the regularized (quasi-definite) KKT matrix
+//   Kreg = [[H + t I, G^T], [G, -delta_c I]]
+// with an AMD fill-reducing ordering. Its inertia decides the Hessian shift t (as in
+// IPOPT: Z^T (H + tI) Z is PD iff Kreg has n positive and m negative pivots, for G of
+// full rank), so no separate positive-definiteness test is needed, and the same
+// factorization, plus iterative refinement against the unregularized K, is the direct
+// solve. The symbolic analysis is cached across outer iterations.
+
+struct SparseKKTCache::Impl {
+  using CSC = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
+  Eigen::SimplicialLDLT<CSC, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt;
+  CSC Kreg;                         // lower triangle incl. every diagonal entry
+  std::vector<int> outer, inner;    // pattern the analysis was done for
+  std::vector<double*> diag;        // pointers to Kreg's diagonal entries
+  Vec diag0;                        // diagonal without shift / regularization
+  bool valid = false;               // last factorization usable
+};
+
+SparseKKTCache::SparseKKTCache() : impl(std::make_unique<Impl>()) {}
+SparseKKTCache::~SparseKKTCache() = default;
+
+template <>
+void KKTSystem<DenseMat>::factor_inertia(const DenseMat&, const DenseMat&) {
+  // dense systems use the eigenvalue / Cholesky tests of modify_hessian
+  throw std::invalid_argument("factor_inertia: sparse systems only");
+}
+
+template <>
+void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G) {
+  h_norm_ = inf_norm(H);
+  if (!opt_.cache) opt_.cache = std::make_shared<SparseKKTCache>();
+  SparseKKTCache& cache = *opt_.cache;
+  SparseKKTCache::Impl& C = *cache.impl;
+  using CSC = SparseKKTCache::Impl::CSC;
+  // lower triangle of K with explicit diagonal entries (so shifting keeps the pattern)
+  std::vector<Eigen::Triplet<double, int>> t;
+  t.reserve(static_cast<size_t>(H.nonZeros() + G.nonZeros() + N_));
+  for (int i = 0; i < H.outerSize(); ++i)
+    for (SparseMat::InnerIterator it(H, i); it; ++it)
+      if (it.col() <= i) t.emplace_back(i, it.col(), it.value());
+  for (int i = 0; i < G.outerSize(); ++i)
+    for (SparseMat::InnerIterator it(G, i); it; ++it)
+      t.emplace_back(static_cast<int>(n_) + i, it.col(), it.value());
+  for (Index i = 0; i < N_; ++i) t.emplace_back(static_cast<int>(i), static_cast<int>(i), 0.0);
+  CSC Kl(N_, N_);
+  Kl.setFromTriplets(t.begin(), t.end());
+  Kl.makeCompressed();
+  const bool same = C.valid && C.outer.size() == static_cast<size_t>(N_ + 1) &&
+                    std::equal(C.outer.begin(), C.outer.end(), Kl.outerIndexPtr()) &&
+                    C.inner.size() == static_cast<size_t>(Kl.nonZeros()) &&
+                    std::equal(C.inner.begin(), C.inner.end(), Kl.innerIndexPtr());
+  C.Kreg = std::move(Kl);
+  if (!same) {
+    C.ldlt.analyzePattern(C.Kreg);
+    ++cache.analyses;
+    C.outer.assign(C.Kreg.outerIndexPtr(), C.Kreg.outerIndexPtr() + N_ + 1);
+    C.inner.assign(C.Kreg.innerIndexPtr(), C.Kreg.innerIndexPtr() + C.Kreg.nonZeros());
+  }
+  C.diag.assign(static_cast<size_t>(N_), nullptr);
+  C.diag0.resize(N_);
+  for (Index j = 0; j < N_; ++j) {
+    // column j's first stored row is j itself (lower triangle, sorted, diagonal present)
+    const int p = C.Kreg.outerIndexPtr()[j];
+    C.diag[static_cast<size_t>(j)] = C.Kreg.valuePtr() + p;
+    C.diag0[j] = C.Kreg.valuePtr()[p];
+  }
+  // regularization of the (2,2) block: small against K's scale, removed again by the
+  // iterative refinement in solve()
+  const double dc = 1e-9 * std::max(1.0, h_norm_);
+  double shift = 0.0;
+  C.valid = false;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    for (Index j = 0; j < n_; ++j) *C.diag[static_cast<size_t>(j)] = C.diag0[j] + shift;
+    for (Index j = n_; j < N_; ++j) *C.diag[static_cast<size_t>(j)] = -dc;
+    C.ldlt.factorize(C.Kreg);
+    ++cache.factorizations;
+    bool ok = C.ldlt.info() == Eigen::Success;
+    if (ok) {
+      const Vec& D = C.ldlt.vectorD();
+      Index pos = 0, neg = 0;
+      for (Index i = 0; i < N_; ++i) {
+        if (D[i] > 0) ++pos;
+        else if (D[i] < 0) ++neg;
+      }
+      red_min_eig_ = (pos == n_ && neg == m_) ? opt_.pd_threshold : -1.0;
+      ok = !opt_.modify_hessian || m_ > n_ || (pos == n_ && neg == m_);
+    }
+    if (ok) { C.valid = true; break; }
+    shift = shift == 0.0 ? opt_.xi_B : 10.0 * shift;
+  }
+  shift_ = shift;
+  cache.factor_nnz = C.valid ? static_cast<Index>(C.ldlt.matrixL().nestedExpression().nonZeros()) : 0;
+}
 
 template <>
 void KKTSystem<DenseMat>::modify_hessian(const DenseMat& H, const DenseMat& G) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eh(Eigen::MatrixXd(H), Eigen::EigenvaluesOnly);
-  h_norm_ = eh.eigenvalues().cwiseAbs().maxCoeff();
-  if (m_ > 0) {
+  // Past this size the eigenvalue route (eig of H, a full QR of G^T and eig of Z^T H Z,
+  // ~20 n^3 flops) costs far more than the KKT solve; a Cholesky of H + rho G^T G (n^3/3,
+  // Debreu's lemma, as on the sparse path) answers "is Z^T H Z PD?" first, and the
+  // eigenvalues are computed only when it says no.
+  constexpr Index kEigenMaxN = 300;
+  if (n_ > kEigenMaxN) {
+    h_norm_ = H.cwiseAbs().rowwise().sum().maxCoeff();  // ||H||_inf >= ||H||_2
+    if (m_ > 0) {
+      Eigen::MatrixXd GGt = G * G.transpose();
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
+      g_min_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().minCoeff()));
+      g_max_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().maxCoeff()));
+    }
+    if (!opt_.modify_hessian || m_ >= n_) return;
+    double min_row = std::numeric_limits<double>::infinity();
+    for (Index i = 0; i < m_; ++i) {
+      const double rs = G.row(i).squaredNorm();
+      if (rs > 0) min_row = std::min(min_row, rs);
+    }
+    const double rho =
+        (m_ > 0 && std::isfinite(min_row)) ? 100.0 * std::max(1.0, h_norm_) / min_row : 0.0;
+    Eigen::MatrixXd A = H;
+    if (rho > 0) A.noalias() += rho * (G.transpose() * G);
+    A.diagonal().array() -= opt_.pd_threshold;
+    Eigen::LLT<Eigen::MatrixXd> llt(A);
+    if (llt.info() == Eigen::Success) {
+      red_min_eig_ = opt_.pd_threshold;  // known only to be at least this
+      return;
+    }
+  } else {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eh(Eigen::MatrixXd(H), Eigen::EigenvaluesOnly);
+    h_norm_ = eh.eigenvalues().cwiseAbs().maxCoeff();
+  }
+  if (m_ > 0 && n_ <= kEigenMaxN) {
     Eigen::MatrixXd GGt = G * G.transpose();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
     g_min_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().minCoeff()));
@@ -342,6 +520,7 @@ void KKTSystem<DenseMat>::assemble(const DenseMat& H, const DenseMat& G) {
   if (m_ > 0) {
     K_.bottomLeftCorner(m_, n_) = G;
     K_.topRightCorner(n_, m_) = G.transpose();
+    if (opt_.delta_c != 0.0) K_.bottomRightCorner(m_, m_).diagonal().setConstant(-opt_.delta_c);
   }
   k_fro_ = K_.norm();
 }
@@ -359,6 +538,9 @@ void KKTSystem<SparseMat>::assemble(const SparseMat& H, const SparseMat& G) {
       t.emplace_back(static_cast<int>(n_) + i, it.col(), it.value());
       t.emplace_back(it.col(), static_cast<int>(n_) + i, it.value());
     }
+  if (opt_.delta_c != 0.0)
+    for (Index i = 0; i < m_; ++i)
+      t.emplace_back(static_cast<int>(n_ + i), static_cast<int>(n_ + i), -opt_.delta_c);
   K_.resize(N_, N_);
   K_.setFromTriplets(t.begin(), t.end());
   K_.makeCompressed();
@@ -375,7 +557,15 @@ KKTSystem<Mat>::KKTSystem(const Mat& H, const Mat& G, const Vec& grad_l, const V
   require(m_ == 0 || G.cols() == n_, "KKTSystem: G must have n columns");
   require(grad_l.size() == n_ && c.size() == m_, "KKTSystem: vector sizes mismatch");
   require(opt.sketch_size >= 1, "KKTSystem: sketch_size must be >= 1");
-  modify_hessian(H, G);
+  // Small dense systems: OpenMP-parallel GEMM inside the eigen/QR tests spins for ~50 ms
+  // per call on a loaded machine against ~0.1 ms of work; run them single-threaded.
+  SerialEigen serial(N_ < kSerialBelow);
+  if constexpr (std::is_same_v<Mat, SparseMat>) {
+    if (opt_.sketch == Sketch::Exact && opt_.sparse_pd_check == 3) factor_inertia(H, G);
+    else modify_hessian(H, G);
+  } else {
+    modify_hessian(H, G);
+  }
   assemble(H, G);
   b_.resize(N_);
   b_.head(n_) = -grad_l;
@@ -392,18 +582,38 @@ template <class Mat>
 InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps) {
   require(tol_abs >= 0.0, "solve: tol must be >= 0");
   InnerReport rep;
+  SerialEigen serial(N_ < kSerialBelow);
   if (opt_.sketch == Sketch::Exact) {
     if constexpr (std::is_same_v<Mat, DenseMat>) {
+      // OpenMP-parallel LU spins badly on a loaded machine for moderate N (measured: 2 s
+      // instead of 0.05 s at N = 1011 on 2 shared cores): serial below N = 4000
+      SerialEigen serial(N_ < 4000);
       Eigen::PartialPivLU<Eigen::MatrixXd> lu(K_);
       z_ = lu.solve(b_);
       if (!z_.allFinite()) z_ = Eigen::FullPivLU<Eigen::MatrixXd>(K_).solve(b_);
     } else {
-      Eigen::SparseMatrix<double> Kc = K_;
-      Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
-      lu.analyzePattern(Kc);
-      lu.factorize(Kc);
-      if (lu.info() == Eigen::Success) z_ = lu.solve(b_);
-      else z_.setConstant(kNaN);
+      bool done = false;
+      if (opt_.sparse_pd_check == 3 && opt_.cache && opt_.cache->impl->valid) {
+        auto& ldlt = opt_.cache->impl->ldlt;
+        z_ = ldlt.solve(b_);
+        // iterative refinement against the unregularized K
+        const double target = std::max(tol_abs * 1e-3, 1e-13 * b_.norm());
+        for (int it = 0; it < 10 && z_.allFinite(); ++it) {
+          r_.noalias() = b_ - K_ * z_;
+          if (r_.norm() <= target) break;
+          z_ += ldlt.solve(r_);
+        }
+        r_.noalias() = b_ - K_ * z_;
+        done = z_.allFinite() && r_.norm() <= std::max(tol_abs, 1e-8 * b_.norm());
+      }
+      if (!done) {
+        Eigen::SparseMatrix<double> Kc = K_;
+        Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
+        lu.analyzePattern(Kc);
+        lu.factorize(Kc);
+        if (lu.info() == Eigen::Success) z_ = lu.solve(b_);
+        else z_.setConstant(kNaN);
+      }
     }
     if (!z_.allFinite()) z_.setZero();
     r_.noalias() = b_ - K_ * z_;
@@ -417,6 +627,17 @@ InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps) {
   total_steps_ += rep.steps;
   rep.resid = r_.norm();
   return rep;
+}
+
+template <class Mat>
+bool KKTSystem<Mat>::warm_start(const Vec& z0) {
+  require(z0.size() == N_, "warm_start: z0 must have length n + m");
+  if (!z0.allFinite()) return false;
+  Vec r0 = b_ - K_ * z0;
+  if (!(r0.squaredNorm() < b_.squaredNorm())) return false;
+  z_ = z0;
+  r_ = std::move(r0);
+  return true;
 }
 
 template <class Mat>

@@ -70,9 +70,11 @@ _DEFAULT_OPTIONS = dict(
     max_backtrack=40,
     accuracy="relative",  # "relative" or "paper" (paper's psi/||K|| constants, dense only)
     rank_tol=1e-10,  # sigma_min(G) <= rank_tol * max(1, sigma_max(G)): rank-deficient
+    delta_c=0.1,  # rank-deficient G: (2,2) block -delta_c ||G||^2 min(1, kkt) I; 0 = stop
     v0=None,  # initial multipliers (zeros, as the reference)
     dense_linear_operator_max=4000,  # LinearOperator Hessians up to this n are materialized
-    hessian_check="auto",  # reduced-Hessian PD test: auto | eigen/cholesky | cg | none
+    hessian_check="auto",  # reduced-Hessian PD test: auto | cholesky | cg | inertia | none
+    warm_start=True,  # start each inner solve from the previous outer step
 )
 
 
@@ -328,10 +330,12 @@ def minimize_eq(
     sketch : {"gaussian", "countsketch", "kaczmarz", "exact"}
         Inner solver: Gaussian vector sketches (``sketch_size`` > 1: block Gaussian
         sketches of that many columns), CountSketch of ``sketch_size`` columns,
-        randomized Kaczmarz rows, or a direct (sparse) LU solve of the KKT system.
+        randomized Kaczmarz rows, or a direct solve of the KKT system (dense LU; sparse:
+        LDL^T of the regularized KKT matrix, whose inertia also decides the Hessian
+        shift, with the symbolic analysis reused across iterations).
     sketch_size : int, optional
         Columns of a block sketch. Default 1 for "gaussian" and
-        ``min(n + m, max(4, sqrt(n + m)))`` for "countsketch".
+        ``min(n + m, max(4, min(64, sqrt(n + m))))`` for "countsketch".
     tol : float
         Stop when the KKT residual ``||(grad_x L, c)||_2 <= tol``.
     maxiter : int
@@ -344,7 +348,11 @@ def minimize_eq(
     options : dict, optional
         ``eta1`` (1.0), ``eta2`` (0.1), ``delta`` (0.1), ``beta`` (0.1), ``nu`` (1.5),
         ``xi_B`` (0.1), ``delta_min`` (1e-6), ``max_inner`` (1e5), ``max_backtrack``
-        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``v0``.
+        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``delta_c``
+        (0.1: a rank-deficient Jacobian gets the KKT block ``-delta_c ||G||^2 min(1, kkt) I``,
+        as IPOPT regularizes degenerate constraints; 0: stop with status 4), ``v0``,
+        ``warm_start`` (True: start each inner solve from the previous step),
+        ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
     Returns
     -------
@@ -400,11 +408,13 @@ def _check_options(options: Optional[dict]) -> dict:
     opts["eta2_min"] = check_scalar(opts["eta2_min"], "eta2_min", low=0.0)
     opts["pd_threshold"] = check_scalar(opts["pd_threshold"], "pd_threshold")
     opts["rank_tol"] = check_scalar(opts["rank_tol"], "rank_tol", low=0.0)
+    opts["delta_c"] = check_scalar(opts["delta_c"], "delta_c", low=0.0)
     opts["max_inner"] = check_scalar(opts["max_inner"], "max_inner", kind=int, low=1)
     opts["max_backtrack"] = check_scalar(opts["max_backtrack"], "max_backtrack", kind=int, low=1)
     opts["accuracy"] = check_choice(opts["accuracy"], "accuracy", ["relative", "paper"])
     opts["hessian_check"] = check_choice(opts["hessian_check"], "hessian_check",
-                                         ["auto", "cholesky", "cg", "none"])
+                                         ["auto", "cholesky", "cg", "inertia", "none"])
+    opts["warm_start"] = bool(opts["warm_start"])
     return opts
 
 
@@ -475,7 +485,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
 
     history = {k: [] for k in ("kkt", "inner_steps", "inner_resid_ratio", "inner_tol_ratio",
                                "inner_converged", "alpha", "eta1", "eta2", "delta", "shift",
-                               "time")}
+                               "delta_c", "time")}
 
     def result(x, v, fval, gl, c, status, message, nit, inner):
         kkt = float(np.sqrt(gl @ gl + c @ c)) if gl is not None else float("nan")
@@ -528,7 +538,10 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     beta, nu = opts["beta"], opts["nu"]
     N = n + m
     if sketch_size is None:
-        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, int(math.isqrt(N)))))
+        # CountSketch: ~sqrt(N) columns, capped at 64: forming W^T W costs N k^2 per step
+        # for ~k times the progress of one column, so beyond BLAS-3 efficiency (k ~ 64) a
+        # larger block only costs more per unit of residual reduction
+        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, min(64, math.isqrt(N)))))
     else:
         k_size = min(sketch_size, N)
 
@@ -546,13 +559,29 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     gl = g + J.T @ v
     inner_total = 0
     nit = 0
+    regularized: list = []  # iterations whose KKT matrix got the -delta_c I block
     status, message = 1, STATUS_MESSAGES[1]
     rng_seed = np.random.default_rng(seed64)
     check = opts["hessian_check"]
     if check == "auto":
-        # a sparse Cholesky of H + rho G^T G is the reliable test; past ~2e4 unknowns its
-        # fill-in can cost more than the whole sketched solve, so use the CG curvature test
-        check = "cg" if sparse_mode and n > 20_000 else "cholesky"
+        # exact sparse mode: the inertia of the LDL^T factorization that also solves the
+        # system (no separate test). Sketches: a sparse Cholesky of H + rho G^T G is the
+        # reliable test; past ~2e4 unknowns its fill-in can cost more than the whole
+        # sketched solve, so use the CG curvature test there.
+        if sparse_mode and sketch == "exact":
+            check = "inertia"
+        elif sparse_mode:
+            # G^T G is as dense as the square of G's row counts: a few dense rows (e.g. the
+            # gradient of ||w||^2) make the Cholesky test's matrix dense, so go matrix-free
+            rows = np.diff(J.indptr).astype(np.float64)
+            dense_rows = float(rows @ rows) > 20.0 * (H.nnz + n)
+            check = "cg" if n > 20_000 or dense_rows else "cholesky"
+        else:
+            check = "cholesky"
+    if check == "inertia" and not (sparse_mode and sketch == "exact"):
+        check = "cholesky"  # inertia needs the sparse factorization of the exact mode
+    kkt_cache = _sn.SparseKKTCache() if sparse_mode and sketch == "exact" else None
+    z_prev = None
     fd_eps = math.sqrt(np.finfo(float).eps)
 
     def gradl_at(xx, vv):
@@ -575,17 +604,31 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         if sparse_mode:
             sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
                                   opts["xi_B"], opts["pd_threshold"], check != "none", kseed,
-                                  2 if check == "cg" else 1)
+                                  {"cg": 2, "inertia": 3}.get(check, 1), cache=kkt_cache)
         else:
             sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"], opts["pd_threshold"],
                                  check != "none", kseed)
+        delta_c = 0.0
         if m and not sparse_mode:
             smin, smax = sysk.jac_min_sv, sysk.jac_max_sv
             if smin <= opts["rank_tol"] * max(1.0, smax):
-                status = 4
-                message = (f"{STATUS_MESSAGES[4]} (iteration {nit}: sigma_min(G) = {smin:.3g}, "
-                           f"sigma_max(G) = {smax:.3g}); returning the last iterate.")
-                break
+                if opts["delta_c"] == 0.0:
+                    status = 4
+                    message = (f"{STATUS_MESSAGES[4]} (iteration {nit}: sigma_min(G) = "
+                               f"{smin:.3g}, sigma_max(G) = {smax:.3g}); returning the last "
+                               "iterate.")
+                    break
+                # Singular KKT matrix: regularize its (2,2) block with -delta_c I, as IPOPT
+                # does for degenerate constraints. delta_c shrinks with the KKT residual so
+                # that the step tends to the Newton step near a solution; the multiplier
+                # step stays O(inconsistency / delta_c) where the linearization is
+                # inconsistent (scaled by ||G||^2 so that the penalty is balanced).
+                delta_c = opts["delta_c"] * max(1.0, smax ** 2) * min(1.0, kkt)
+                delta_c = max(delta_c, 1e-8 * max(1.0, smax ** 2))
+                sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"],
+                                     opts["pd_threshold"], check != "none", kseed,
+                                     delta_c=delta_c)
+                regularized.append(nit)
 
         # Merit gradient term H grad_x L: exact Hessian, or a finite difference of grad_x L
         # in BFGS mode (one extra gradient + Jacobian evaluation).
@@ -612,6 +655,8 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             delta = max(min(delta, d_trial), opts["delta_min"])
             paper_scale = 1.0 / (sysk.kkt_fro_norm * psi)
         steps_this = 0
+        if opts["warm_start"] and z_prev is not None and sketch != "exact":
+            sysk.warm_start(z_prev)  # kept only if it beats z = 0
         while True:
             tol_ratio = delta * paper_scale
             steps, resid, conv = sysk.solve(tol_ratio * bnorm, opts["max_inner"])
@@ -629,6 +674,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 delta = max(min(delta, d_trial), opts["delta_min"])
         inner_total += steps_this
         dx, dv = sysk.dx, sysk.dv
+        z_prev = np.concatenate([dx, dv])
         resid = sysk.resid_norm
 
         # ---- Armijo line search on the exact augmented Lagrangian ----------------------
@@ -691,6 +737,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         history["eta2"].append(eta2)
         history["delta"].append(delta)
         history["shift"].append(float(sysk.shift))
+        history["delta_c"].append(delta_c)
         history["time"].append(time.perf_counter() - t_start)
 
         if callback is not None:
@@ -704,7 +751,13 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 status, message = 6, STATUS_MESSAGES[6]
                 break
 
-    return result(x, v, fval, gl, c, status, message, nit, inner_total)
+    if regularized:
+        message += (f" The constraint Jacobian was rank-deficient at {len(regularized)} "
+                    f"iteration(s) (first: {regularized[0]}); those KKT systems were "
+                    "regularized with a -delta_c I block.")
+    res = result(x, v, fval, gl, c, status, message, nit, inner_total)
+    res.regularized_iterations = regularized
+    return res
 
 
 # --------------------------------------------------------------------------------------

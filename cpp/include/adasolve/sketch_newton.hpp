@@ -38,6 +38,11 @@ using SparseMat = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
 
 enum class Sketch { Gaussian = 0, CountSketch = 1, Kaczmarz = 2, Exact = 3 };
 
+/// Sparse LDL^T factorization of the (regularized) KKT matrix kept across outer
+/// iterations: the symbolic analysis (AMD ordering, elimination tree) is redone only when
+/// the sparsity pattern of K changes, which for most problems is never.
+struct SparseKKTCache;
+
 /// Parse "gaussian" | "countsketch" | "kaczmarz" | "exact"; throws std::invalid_argument.
 Sketch parse_sketch(const std::string& name);
 
@@ -50,9 +55,16 @@ struct KKTOptions {
   bool modify_hessian = true;  ///< shift H when the reduced Hessian is not PD
   /// Sparse path's test of the reduced Hessian: 1 = sparse Cholesky of H + rho G^T G,
   /// 2 = CG curvature check on H + rho G^T G (matrix-free, `cg_iters` steps).
+  /// 3 = inertia of an LDL^T factorization of the regularized KKT matrix (exact sparse
+  ///     mode only; the factorization is then also the direct solve, see SparseKKTCache).
   int sparse_pd_check = 1;
   Index cg_iters = 50;
+  /// Exact sparse mode: reusable factorization (may be null: a fresh one per system).
+  std::shared_ptr<SparseKKTCache> cache;
   std::uint64_t seed = 0;
+  /// Regularization of a rank-deficient Jacobian: K's (2,2) block becomes -delta_c I
+  /// (as IPOPT does for degenerate constraints); 0 = the plain KKT matrix.
+  double delta_c = 0.0;
 };
 
 /// Result of (a resumed piece of) the inner solve.
@@ -93,6 +105,11 @@ class KKTSystem {
   /// from the current z. Exact mode: one direct solve.
   InnerReport solve(double tol_abs, Index max_steps);
 
+  /// Start the sketching solver from z0 (length n + m) instead of 0, e.g. the previous
+  /// outer iteration's step; costs one product with K. Ignored (z stays 0) when it does
+  /// not reduce the residual below ||b||. Returns whether it was kept.
+  bool warm_start(const Vec& z0);
+
   /// grad L_eta^T z for the current z, with grad L_eta =
   /// [grad_l + eta2 H grad_l + eta1 G^T c ; c + eta2 G grad_l].
   /// `hg` (length n) replaces H grad_l when given (BFGS mode, finite differences).
@@ -101,6 +118,7 @@ class KKTSystem {
  private:
   void assemble(const Mat& H, const Mat& G);
   void modify_hessian(const Mat& H, const Mat& G);
+  void factor_inertia(const Mat& H, const Mat& G);
 
   Index n_, m_, N_;
   KKTOptions opt_;
@@ -116,6 +134,18 @@ class KKTSystem {
 
 
 // KKTSystem<DenseMat> and KKTSystem<SparseMat> are instantiated in sketch_newton.cpp.
+
+/// Cached sparse factorization (exact mode). `analyses` counts symbolic analyses,
+/// `factorizations` numeric ones, across every KKT system that used this cache.
+struct SparseKKTCache {
+  SparseKKTCache();
+  ~SparseKKTCache();
+  Index analyses = 0;
+  Index factorizations = 0;
+  Index factor_nnz = 0;  ///< nonzeros of L in the last factorization
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
 
 /// Exact augmented Lagrangian value f + v^T c + eta1/2 ||c||^2 + eta2/2 ||grad_l||^2.
 double merit_value(double f, const Vec& v, const Vec& c, const Vec& grad_l, double eta1,

@@ -77,18 +77,31 @@ def pde_control(N: int) -> EqualityProblem:
     """Discretized PDE-constrained control problem of Hong et al. (2023).
 
     ``min 0.5 ||w - w_true||^2 + (0.1 / 2) ||z||^2  s.t.  Delta_h w + z = 0`` on an
-    N x N interior grid of [-1, 1]^2, ``h = 2 / (N + 1)``, 5-point Laplacian with zero
-    Dirichlet boundary. Variables ``x = [w; z]``: ``n = 2 N^2``, ``m = N^2``. The
-    target ``w_true(s, t) = sin(pi s) sin(pi t)`` is our choice (see ``notes``).
-    Jacobian and Hessian are sparse CSR; the constraint is linear.
+    N x N interior grid, ``h = 2 / (N + 1)``, 5-point Laplacian ``Delta_h`` with zero
+    Dirichlet boundary. Variables ``x = [w; z]``: ``n = 2 N^2``, ``m = N^2``. The target
+    is the reference code's (IlgeeHong/AdaSketch-Newton, ``PDE/``), on grid indices
+    ``i, j = 1..N``::
+
+        w_true(i, j) = sin(4 + (0.1/sqrt(15)) (i - (N+1)/2)) + cos(3 + (0.1/sqrt(15)) (j - (N+1)/2))
+
+    and so is the start ``x0 = 1`` (all ones). Jacobian and Hessian are sparse CSR; the
+    constraint is linear, so this is a convex QP (Newton's method solves it in one step).
+
+    Examples
+    --------
+    >>> from adasolve.problems import pde_control
+    >>> p = pde_control(3)  # the reference code's size
+    >>> p.n, p.m
+    (18, 9)
     """
     N = int(N)
     if N < 1:
         raise ValueError(f"N must be >= 1, got {N}")
     h = 2.0 / (N + 1)
-    g = -1.0 + h * np.arange(1, N + 1)
-    S, T = np.meshgrid(g, g, indexing="ij")
-    w_true = (np.sin(np.pi * S) * np.sin(np.pi * T)).ravel()
+    idx = np.arange(1, N + 1, dtype=float)
+    I, J = np.meshgrid(idx, idx, indexing="ij")
+    s = 0.1 / np.sqrt(15.0)
+    w_true = (np.sin(4.0 + s * (I - (N + 1) / 2)) + np.cos(3.0 + s * (J - (N + 1) / 2))).ravel()
     k = N * N
     L = _laplacian_2d(N, h)
     A = sp.hstack([L, sp.identity(k)], format="csr")
@@ -105,14 +118,14 @@ def pde_control(N: int) -> EqualityProblem:
     def jac(x):
         return np.concatenate([x[:k] - w_true, alpha * x[k:]])
 
-    x0 = np.zeros(2 * k)
+    x0 = np.ones(2 * k)
     x0.setflags(write=False)
     return EqualityProblem(
         f"PDE_CONTROL_{N}", 2 * k, k, x0, fun, jac, lambda x, v: H.copy(),
         lambda x: A @ x, lambda x: A.copy(), lambda x, v: Zc.copy(), None, None,
         "Hong, Na, Mahoney, Kolar (ICML 2023), Section 6 (PDE-constrained problem)",
-        "w_true(s,t) = sin(pi s) sin(pi t) on the interior grid; f_star unknown (convex QP: "
-        "solve the KKT system for it).",
+        "w_true(i,j) = sin(4 + 0.1/sqrt(15) (i-(N+1)/2)) + cos(3 + 0.1/sqrt(15) (j-(N+1)/2)), "
+        "x0 = ones, as in the reference code; f_star unknown (convex QP: one KKT solve gives it).",
         {"A": A, "w_true": w_true})
 
 
@@ -133,9 +146,13 @@ def _logistic_data(n_features, n_samples, rng, data):
     if n_samples is None:
         n_samples = 2 * n_features
     if n_samples * n_features > 4_000_000:
-        # large sizes: sparse Gaussian features (~20 per sample) keep memory O(nnz)
-        X = sp.random(n_samples, n_features, density=min(1.0, 20.0 / n_features),
-                      random_state=rng, data_rvs=rng.standard_normal, format="csr")
+        # large sizes: sparse Gaussian features (~5 per sample) keep memory O(nnz); scaled
+        # by sqrt(n / 5) so that margins and column norms match the dense N(0, 1) case
+        k = 5.0
+        scale = np.sqrt(n_features / k)
+        X = sp.random(n_samples, n_features, density=min(1.0, k / n_features),
+                      random_state=rng, data_rvs=lambda size: scale * rng.standard_normal(size),
+                      format="csr")
     else:
         X = rng.standard_normal((n_samples, n_features))
     w = rng.standard_normal(n_features)
@@ -148,18 +165,22 @@ def constrained_logistic(n_features: int = 10, n_samples: Optional[int] = None, 
     """Mean logistic loss with 10 random Gaussian linear equalities and ``||w||^2 = 1``.
 
     ``min (1/N) sum log(1 + exp(-y_i a_i^T w))  s.t.  G w = b, ||w||^2 - 1 = 0`` with
-    ``G`` a (10, n) Gaussian matrix and ``b = G w0`` for a random unit ``w0`` (feasible).
+    ``G`` a (10, n) Gaussian matrix with N(0, 1/n) entries and ``b = G w0`` for a random
+    unit ``w0`` (feasible).
     ``data``: None (generated Gaussian features, ``n_samples = 2 n`` by default), a
     scikit-learn loader name such as ``"breast_cancer"`` (standardized), or ``(X, y)``.
     ``m = 11`` (fewer linear rows when ``n <= 10``). For ``n <= 2000`` the Hessian is a
-    dense array; above, a matrix-free ``LinearOperator`` (``Z^T D Z + 2 v_m I``) and the
-    generated features are sparse (about 20 per sample) once ``n_samples * n`` exceeds 4e6.
+    dense array; above, a sparse CSR matrix ``Z^T D Z + 2 v_m I`` when the features are
+    sparse (generated features are, about 5 per sample scaled by ``sqrt(n / 5)``, once
+    ``n_samples * n`` exceeds 4e6) and a matrix-free ``LinearOperator`` otherwise.
     """
     rng = check_random_state(seed)
     X, y = _logistic_data(n_features, n_samples, rng, data)
     N, n = X.shape
     p = min(10, n - 1)
-    G = rng.standard_normal((p, n))
+    # N(0, 1/n) entries: rows of about unit norm, on the scale of the gradient 2w of
+    # ||w||^2 = 1 (N(0, 1) rows would make G G^T's condition number grow like n)
+    G = rng.standard_normal((p, n)) / np.sqrt(n)
     w0 = rng.standard_normal(n)
     w0 /= np.linalg.norm(w0)
     b = G @ w0
@@ -193,9 +214,12 @@ def constrained_logistic(n_features: int = 10, n_samples: Optional[int] = None, 
         if dense:
             Zd = Z.toarray() if sp.issparse(Z) else Z
             return (Zd.T * d) @ Zd + chess(w, v)
-        from scipy.sparse.linalg import LinearOperator
+        # an n x n dense Hessian would not fit: sparse Z^T D Z + mu I (Z sparse), or
+        # matrix-free when the features are dense
         mu = 2.0 * v[-1]
-        # an n x n dense Hessian would not fit: matrix-free Z^T D Z + mu I
+        if sp.issparse(Z):
+            return (Z.T @ sp.diags(d) @ Z + mu * sp.identity(n)).tocsr()
+        from scipy.sparse.linalg import LinearOperator
         return LinearOperator((n, n), matvec=lambda u: Z.T @ (d * (Z @ u)) + mu * u,
                               dtype=float)
 
