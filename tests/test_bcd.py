@@ -33,9 +33,35 @@ def _ref_ls(X, y, l1=0.0, nonneg=False):
     return m.fit(X, y).coef_
 
 
-def _ref_smooth(fun, p):
-    r = minimize(fun, np.zeros(p), method="L-BFGS-B", jac=True, options=dict(gtol=1e-12, ftol=1e-15, maxiter=10000))
+def _ref_smooth(fun, p, nonneg=False):
+    r = minimize(fun, np.zeros(p), method="L-BFGS-B", jac=True, bounds=[(0, None)] * p if nonneg else None,
+                 options=dict(gtol=1e-12, ftol=1e-15, maxiter=10000))
     return r.x
+
+
+def _ref_prox_grad(fg, p, lam, iters=20000):
+    # plain proximal gradient (ISTA) with backtracking, in NumPy: the L1 reference for softmax
+    w, t = np.zeros(p), 1.0
+    for _ in range(iters):
+        f, g = fg(w)
+        while True:
+            z = w - t * g
+            wn = np.sign(z) * np.maximum(np.abs(z) - t * lam, 0)
+            d = wn - w
+            if fg(wn)[0] <= f + g @ d + d @ d / (2 * t) + 1e-15:
+                break
+            t *= 0.5
+        if np.abs(d).max() < 1e-14:
+            break
+        w, t = wn, t * 1.5
+    return w
+
+
+def _plus_linear(fg, lam):
+    def f(w):
+        v, g = fg(w)
+        return v + lam * w.sum(), g + lam
+    return f
 
 
 def _logistic_fg(X, y, l2):
@@ -70,6 +96,7 @@ def _problems():
     labels = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((25, 3)), axis=1)
     Y = np.eye(3)[labels]
     Xs = X[:, :4]
+    Xsp = np.where(np.abs(X) > 0.6, X, 0.0)
     out = {
         "ls": (LeastSquares(X, y), _ref_ls(X, y)),
         "ls_l1": (LeastSquares(X, y, l1=2.0), _ref_ls(X, y, 2.0)),
@@ -78,6 +105,13 @@ def _problems():
                       _ref_ls(np.where(np.abs(X) > 0.8, X, 0), y)),
         "logistic_l2": (Logistic(X, yb, l2=1.0), _ref_smooth(_logistic_fg(X, yb, 1.0), 8)),
         "softmax_l2": (Softmax(Xs, labels, l2=1.0), _ref_smooth(_softmax_fg(Xs, Y, 1.0), 12)),
+        "logistic_sparse_l2": (Logistic(sp.csr_matrix(Xsp), yb, l2=1.0), _ref_smooth(_logistic_fg(Xsp, yb, 1.0), 8)),
+        "softmax_sparse_l2": (Softmax(sp.csr_matrix(Xsp[:, :4]), labels, l2=1.0),
+                              _ref_smooth(_softmax_fg(Xsp[:, :4], Y, 1.0), 12)),
+        "softmax_l1": (Softmax(Xs, labels, l1=2.0, l2=0.5), _ref_prox_grad(_softmax_fg(Xs, Y, 0.5), 12, 2.0)),
+        # on x >= 0 the L1 term is linear, so L-BFGS-B with bounds is an independent reference
+        "logistic_l1_nonneg": (Logistic(X, yb, l1=1.0, l2=0.1, nonneg=True),
+                               _ref_smooth(_plus_linear(_logistic_fg(X, yb, 0.1), 1.0), 8, nonneg=True)),
     }
     return out
 
@@ -116,6 +150,49 @@ def test_logistic_l1_matches_sklearn():
             np.testing.assert_allclose(res.x, ref, atol=1e-5)
 
 
+# ----------------------------------------------------------------------------- non-negative L1
+def _nnls_l1_ref(X, y, lam):
+    # with X of full column rank, X'(Xw - y) + lam 1 = X'(Xw - y') for y' = y - X (X'X)^-1 lam 1,
+    # so min 1/2||Xw - y||^2 + lam sum(w), w >= 0, is scipy's NNLS on (X, y')
+    from scipy.optimize import nnls
+
+    return nnls(X, y - X @ np.linalg.solve(X.T @ X, lam * np.ones(X.shape[1])), maxiter=10000)[0]
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("blocks", FLAT_BLOCKS)
+def test_two_metric_projection_matches_nnls(rule, blocks):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 20)) + 0.5
+    y = X @ rng.standard_normal(20) + rng.standard_normal(60)
+    ref = _nnls_l1_ref(X, y, 5.0)
+    assert 0 < (ref == 0).sum() < 20  # both bound and free coordinates at the optimum
+    res = bcd_minimize(LeastSquares(X, y, l1=5.0, nonneg=True), rule=rule, blocks=blocks, update="newton",
+                       block_size=5, tol=1e-10, maxiter=50000, seed=0)
+    assert res.success
+    assert (res.x >= 0).all()
+    np.testing.assert_allclose(res.x, ref, atol=1e-9)
+    assert np.all(np.diff(res.history["fun"]) <= 1e-9 * np.abs(res.history["fun"][:-1]))
+
+
+def test_two_metric_projection_paper_problem_A():
+    # the paper's non-negative L1 problem (dataset A, shrunk): TMP identifies the active set and
+    # finishes in a few iterations with large blocks, projected gradient needs many more
+    from adasolve.bcd import datasets
+
+    prob = datasets.make_A_nonneg_l1(150, 60, l1=2000.0, seed=1)
+    X = prob.X
+    ref = _nnls_l1_ref(X, prob.y, 2000.0)
+    its = {}
+    for update in ("gradient", "newton"):
+        res = bcd_minimize(prob, rule="gsl", blocks="variable", update=update, block_size=20, tol=1e-8,
+                           maxiter=20000)
+        assert res.success
+        np.testing.assert_allclose(res.x, ref, atol=1e-7 * max(1.0, np.abs(ref).max()))
+        its[update] = res.nit
+    assert its["newton"] * 5 < its["gradient"], its
+
+
 # ----------------------------------------------------------------------------- label propagation
 def _lattice(m=6, n_lab=6, seed=0):
     rng = np.random.default_rng(seed)
@@ -143,13 +220,86 @@ def test_tree_blocks_label_propagation(rule, update):
     np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
 
 
-@pytest.mark.parametrize("rule,blocks", list(itertools.product(RULES, FLAT_BLOCKS)))
-def test_flat_blocks_label_propagation(rule, blocks):
+@pytest.mark.parametrize("rule,blocks,update", list(itertools.product(RULES, FLAT_BLOCKS, UPDATES)))
+def test_flat_blocks_label_propagation(rule, blocks, update):
     prob = LabelPropagation(*_lattice())
-    res = bcd_minimize(prob, rule=rule, blocks=blocks, update="lipschitz", block_size=5, tol=1e-10,
+    res = bcd_minimize(prob, rule=rule, blocks=blocks, update=update, block_size=5, tol=1e-10,
                        maxiter=100000, seed=1)
     assert res.success
     np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
+
+
+def _knn_graph(n=60, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    pts = rng.standard_normal((n, 2))
+    d = ((pts[:, None] - pts[None]) ** 2).sum(-1)
+    nbr = np.argsort(d, axis=1)[:, 1:k + 1]
+    W = sp.coo_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), nbr.ravel())), shape=(n, n)).tocsr()
+    W = ((W + W.T) > 0).astype(float)
+    return W, rng.standard_normal(n), rng.choice(n, 6, replace=False)
+
+
+def _partition(prob, tree):
+    eng = _core.bcd.Solver(**prob._engine_args(), rule="cyclic", blocks="tree", update="message-passing",
+                           block_size=1, tol=0.0, seed=0, tree=tree)
+    return [np.asarray(b) for b in eng.partition]
+
+
+@pytest.mark.parametrize("graph", ["lattice", "knn"])
+@pytest.mark.parametrize("tree", ["red-black", "partition"])
+def test_tree_partitions_are_forests_solved_exactly(graph, tree):
+    from scipy.sparse.csgraph import connected_components
+
+    prob = LabelPropagation(*(_lattice(9, 5, seed=3) if graph == "lattice" else _knn_graph()))
+    A = prob.A
+    parts = _partition(prob, tree)
+    allv = np.sort(np.concatenate(parts))
+    np.testing.assert_array_equal(allv, np.arange(prob.n_vars))  # a partition
+    if tree == "red-black":
+        # independent sets; the lattice (bipartite) gets exactly two colours
+        for b in parts:
+            sub = A[b][:, b].toarray()
+            assert np.count_nonzero(sub - np.diag(np.diag(sub))) == 0
+        if graph == "lattice":
+            assert len(parts) == 2
+        else:
+            assert len(parts) > 2  # the kNN graph has triangles
+    rng = np.random.default_rng(1)
+    tup = (A.shape[0], A.shape[1], A.indptr, A.indices, A.data)
+    for b in parts:
+        sub = A[b][:, b]
+        n_edges = (sub.nnz - b.size) // 2
+        n_comp = connected_components(sub, directed=False)[0]
+        assert n_edges == b.size - n_comp  # a forest
+        r = rng.standard_normal(b.size)
+        np.testing.assert_allclose(_core.bcd.tree_solve(tup, list(b), r), np.linalg.solve(sub.toarray(), r),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("tree", ["red-black", "partition"])
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("update", UPDATES + ["message-passing"])
+def test_tree_partitions_converge(tree, rule, update):
+    prob = LabelPropagation(*_knn_graph(40, 3, seed=2))
+    res = bcd_minimize(prob, rule=rule, blocks="tree", tree=tree, update=update, tol=1e-10, maxiter=200000,
+                       seed=0)
+    assert res.success
+    np.testing.assert_allclose(res.x, _lp_ref(prob), atol=1e-7)
+
+
+def test_tree_partition_ordering_on_lattice():
+    # the paper's Figure (lattice D, shrunk): grown greedy trees < forest partition < red-black
+    from adasolve.bcd import datasets
+
+    prob = datasets.make_D(20, 16, seed=0)
+    xs = _lp_ref(prob)
+    fstar = 0.5 * xs @ (prob.A @ xs) - prob.b @ xs
+    gap = {}
+    for name, kw in {"grow": dict(rule="gsl", block_size=prob.n_vars), "partition": dict(rule="cyclic", tree="partition"),
+                     "red-black": dict(rule="cyclic", tree="red-black")}.items():
+        res = bcd_minimize(prob, blocks="tree", update="message-passing", maxiter=20, tol=0, **kw)
+        gap[name] = res.fun - fstar
+    assert gap["grow"] < gap["partition"] < gap["red-black"], gap
 
 
 def test_message_passing_equals_dense_block_solve():
@@ -186,6 +336,58 @@ def test_message_passing_equals_dense_block_solve():
     np.testing.assert_allclose(_core.bcd.tree_solve(tup, block, r, gabp=True), dense, rtol=1e-8, atol=1e-10)
     with pytest.raises(ValueError, match="cycle"):
         _core.bcd.tree_solve(tup, list(range(n)), np.ones(n))
+
+
+# ----------------------------------------------------------------------------- priority structure
+def _sparse_problems():
+    rng = np.random.default_rng(7)
+    X = sp.random(80, 120, density=0.03, random_state=7, format="csr")
+    y = rng.standard_normal(80)
+    return {
+        "lp": LabelPropagation(*_lattice(12, 8, seed=5)),
+        "ls_sparse": LeastSquares(X, y, l1=0.05),
+        "logistic_sparse": Logistic(X, np.sign(y), l2=0.1),
+        "softmax_sparse": Softmax(X, rng.integers(0, 3, 80), l2=0.1),
+    }
+
+
+SPARSE = _sparse_problems()
+
+
+@pytest.mark.parametrize("name", list(SPARSE))
+@pytest.mark.parametrize("rule,blocks", [(r, "variable") for r in ("gs", "gsl", "gsd")]
+                         + [(r, "fixed") for r in ("gs", "gsl", "gsd", "gsq")])
+def test_priority_trees_match_scan(name, rule, blocks):
+    # tournament trees updated for the changed gradient entries pick exactly the blocks a full
+    # scan picks (ties broken by the smaller index in both), so the iterates are identical
+    prob = SPARSE[name]
+    runs = {}
+    for priority in (1, 0):
+        eng = _core.bcd.Solver(**prob._engine_args(), rule=rule, blocks=blocks, update="lipschitz", block_size=3,
+                               tol=0.0, seed=0, gram_limit=0, priority=priority)
+        eng.run(150)
+        assert eng.uses_priority == (priority == 1)
+        runs[priority] = eng
+    np.testing.assert_array_equal(runs[1].x, runs[0].x)
+    np.testing.assert_array_equal(runs[1].hist_opt, runs[0].hist_opt)
+    # the objective is tracked incrementally along the way; it agrees with a fresh evaluation
+    np.testing.assert_allclose(runs[1].hist_fun, runs[0].hist_fun, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(runs[1].hist_fun[-1], runs[1].fun, rtol=1e-10, atol=1e-10)
+
+
+def test_priority_auto_choice():
+    lp = LabelPropagation(*_lattice(20, 8, seed=5))
+    X, y = _data()
+
+    def eng(prob, **kw):
+        return _core.bcd.Solver(**prob._engine_args(), update="lipschitz", tol=0.0, seed=0, **kw)
+
+    assert eng(lp, rule="gsl", blocks="variable", block_size=5).uses_priority  # few changes per update
+    assert not eng(lp, rule="gsl", blocks="variable", block_size=100).uses_priority  # most change
+    assert not eng(lp, rule="random", blocks="variable", block_size=5).uses_priority  # nothing to rank
+    assert not eng(LeastSquares(X, y), rule="gsl", blocks="variable", block_size=5).uses_priority  # dense
+    with pytest.raises(ValueError, match="priority=1 needs a sparse problem"):
+        eng(LeastSquares(X, y), rule="gsl", blocks="variable", block_size=5, priority=1)
 
 
 # ----------------------------------------------------------------------------- greedy vs random
@@ -242,6 +444,30 @@ def test_callback_and_maxiter():
 
 
 # ----------------------------------------------------------------------------- bad input
+def _invalid_pairs():
+    X, y = _data()
+    ls, lp = LeastSquares(X, y), LabelPropagation(*_lattice())
+    lasso = LeastSquares(X, y, l1=1.0)
+    return [
+        (ls, dict(update="message-passing", blocks="tree"), "message-passing.*quadratic.*valid updates"),
+        (lp, dict(update="message-passing", blocks="fixed"), "blocks='tree'.*valid updates"),
+        (lp, dict(update="message-passing", blocks="variable"), "blocks='tree'.*valid updates"),
+        (ls, dict(blocks="tree"), "tree.*quadratic.*valid blocks"),
+        (lasso, dict(blocks="tree"), "valid blocks"),
+        (lp, dict(blocks="tree", rule="cyclic"), "valid rules are 'gs', 'gsl', 'gsd', 'random'"),
+        (lp, dict(blocks="tree", rule="lipschitz"), "valid rules"),
+        (lp, dict(blocks="tree", rule="gsq"), "valid rules"),
+        (lp, dict(blocks="fixed", tree="partition"), "needs blocks='tree'"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_invalid_pairs_rejected(case):
+    prob, kw, msg = _invalid_pairs()[case]
+    with pytest.raises(ValueError, match=msg):
+        bcd_minimize(prob, **kw)
+
+
 def test_bad_inputs():
     X, y = _data()
     with pytest.raises(ValueError, match="rows"):
@@ -274,6 +500,10 @@ def test_bad_inputs():
         bcd_minimize(lp, update="message-passing", blocks="fixed")
     with pytest.raises(ValueError, match="valid rules"):
         bcd_minimize(lp, blocks="tree", rule="gsq")
+    with pytest.raises(ValueError, match="valid values are: 'grow'"):
+        bcd_minimize(lp, blocks="tree", tree="greedy")
+    with pytest.raises(ValueError, match="needs blocks='tree'"):
+        bcd_minimize(lp, blocks="fixed", tree="red-black")
     with pytest.raises(ValueError, match="l1 must be"):
         LeastSquares(X, y, l1=-1.0)
     with pytest.raises(ValueError, match="two classes"):

@@ -370,10 +370,20 @@ def test_more_constraints_than_variables_reported():
 def test_rank_deficient_jacobian_reported():
     c = (lambda x: np.array([x[0] + x[1] - 1, 2 * x[0] + 2 * x[1] - 2]),
          lambda x: np.array([[1.0, 1, 0], [2, 2, 0]]))
-    res = adasolve.minimize_eq(lambda x: x @ x, np.ones(3), jac=lambda x: 2 * x, constraints=c,
-                               hess=lambda x, v: 2 * np.eye(3))
+    kw = dict(jac=lambda x: 2 * x, constraints=c, hess=lambda x, v: 2 * np.eye(3))
+    # delta_c = 0: stop at once and say why
+    res = adasolve.minimize_eq(lambda x: x @ x, np.ones(3), options={"delta_c": 0.0}, **kw)
     assert res.status == 4 and not res.success
     assert "rank-deficient" in res.message
+    # default: the KKT matrix gets a -delta_c I block; the (consistent) problem is solved
+    # and the message says that the Jacobian was rank-deficient
+    for sketch in ("exact", "countsketch", "gaussian", "kaczmarz"):
+        res = adasolve.minimize_eq(lambda x: x @ x, np.ones(3), sketch=sketch, seed=0, **kw)
+        assert res.success, (sketch, res.message)
+        np.testing.assert_allclose(res.x, [0.5, 0.5, 0.0], atol=1e-6)
+        assert "rank-deficient" in res.message
+        assert res.regularized_iterations and res.regularized_iterations[0] == 0
+        assert all(d > 0 for d in res.history["delta_c"])
 
 
 def test_user_function_raising_or_nan_stops_cleanly():
@@ -488,10 +498,9 @@ def test_cutest_collection_size():
         assert len(CUTEST) == 47
 
 
-# Hock-Schittkowski equality set, countsketch (~1 s). HS61 is skipped: at its standard x0 = 0
-# the constraint Jacobian [[3,0,0],[4,0,0]] has rank 1 < m = 2, and minimize_eq stops at
-# iteration 0 reporting the rank deficiency (it has no regularized restart yet).
-HS_SKIP = {"HS61": "rank-deficient constraint Jacobian at x0 (reported, not solved)"}
+# Hock-Schittkowski equality set, countsketch (~1 s). HS61's Jacobian is rank-deficient at its
+# standard x0 = 0 ([[3,0,0],[4,0,0]]): the first KKT system is regularized (-delta_c I block).
+HS_SKIP: dict = {}
 
 
 def _hs():
@@ -518,11 +527,18 @@ def test_hock_schittkowski_countsketch(name):
     assert _close(res.fun, p.f_star), (name, res.fun, p.f_star)
 
 
-def test_hs61_rank_deficiency_reported():
+@pytest.mark.parametrize("sketch", ["countsketch", "gaussian", "kaczmarz", "exact"])
+def test_hs61_rank_deficient_start_solved(sketch):
     if "HS61" not in HS:
         pytest.skip("adasolve.problems not available")
     p = HS["HS61"]
     res = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
-                               sketch="countsketch", seed=0)
-    assert not res.success
+                               sketch=sketch, seed=0)
+    assert res.success, res.message
+    assert _close(res.fun, p.f_star)
+    assert res.regularized_iterations[0] == 0
     assert "rank-deficient" in res.message
+    # with the regularization switched off the rank deficiency at x0 is reported instead
+    res0 = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
+                                sketch=sketch, seed=0, options={"delta_c": 0.0})
+    assert res0.status == 4 and not res0.success and res0.nit == 0

@@ -91,6 +91,20 @@ def test_static_no_copy_and_dtype(rng):
                np.linalg.solve(dense_fisher(Gs, 1e-2), np.ones(100))) < 1e-8
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m,d,block_size,damp", [(16, 60, None, 1e-2), (6, 45, 20, 1e-1),
+                                                 (20, 50, 15, 1e-2)])
+def test_every_element_against_inv(rng, dtype, m, d, block_size, damp):
+    # the O(m) element query (precomputed L^{-1} g_t) over the whole matrix, blocks included
+    G = make(rng, m, d, dtype)
+    H = StaticIHVP(G, damp, block_size=block_size)
+    Finv = np.linalg.inv(dense_fisher(G, damp, block_size))
+    E = np.array([[H.element(i, j) for j in range(d)] for i in range(d)])
+    assert rel(E, Finv) < TOL[dtype]
+    assert np.array_equal(E, E.T)
+    assert rel(np.diag(E), H.diag()) < TOL[dtype]
+
+
 def test_cross_block_elements_are_zero(rng):
     G = make(rng, 8, 60, np.float64)
     H = StaticIHVP(G, 1e-2, block_size=25)

@@ -110,6 +110,35 @@ def test_trust_constr_uses_problem_hessian():
     np.testing.assert_allclose(res.fun, p.f_star, rtol=1e-6)
 
 
+def test_sif_checked_definitions():
+    """Values fixed by the SIF files (see each problem's notes)."""
+    # SINVALNE: c = (10 (x2 - sin x1), x1 / 2)
+    p = CU["SINVALNE"]
+    x = np.array([0.3, -0.2])
+    np.testing.assert_allclose(p.c(x), [10 * (-0.2 - np.sin(0.3)), 0.15], rtol=1e-14)
+    # TRIGON1NE at x = 0: F(i) = (N - 1) + (i + 1) - (N + i) = 0 for every i
+    np.testing.assert_allclose(CU["TRIGON1NE"].c(np.zeros(10)), 0.0, atol=1e-14)
+    # MOREBVNE N = 10, x0_i = t_i (t_i - 1)
+    t = np.arange(1, 11) / 11
+    np.testing.assert_allclose(CU["MOREBVNE"].x0, t * (t - 1))
+    # BA-L1SP: x0 = 0, c(0) = -constants, Jacobian at 0 = the linear coefficients
+    p = CU["BA-L1SP"]
+    assert (p.n, p.m) == (57, 12) and not p.x0.any()
+    c0 = p.c(p.x0)
+    assert c0[0] == pytest.approx(-9.020224572) and c0[11] == pytest.approx(-194.2376052)
+    J0 = p.c_jac(p.x0)
+    assert J0[0, 0] == pytest.approx(545.11792729) and J0[11, 56] == pytest.approx(.06649371711)
+    assert np.count_nonzero(J0[2]) == 12 and J0[2, 12] == pytest.approx(-107.0193513)
+    # quadratic part: x_i^2 / 2 + x_i x_j (j > i), weighted by the row's coefficient
+    x = np.zeros(57)
+    x[0], x[4] = 0.5, -0.25
+    a1, a5 = 545.11792729, -1296.338862
+    want = a1 * (0.5 + 0.125 + 0.5 * -0.25) + a5 * (-0.25 + 0.03125) - 9.020224572
+    assert p.c(x)[0] == pytest.approx(want, rel=1e-12)
+    for k, p in CU.items():
+        assert "unverified" not in p.notes.lower() and "assumption" not in p.notes.lower(), k
+
+
 def test_pde_control():
     N = 6
     p = pde_control(N)

@@ -47,13 +47,15 @@ std::unique_ptr<bcd::Solver> make_solver(const std::string& loss, const py::obje
                                          const std::string& rule, const std::string& blocks,
                                          const std::string& update, Index block_size, double tol,
                                          std::uint64_t seed, Index gram_limit,
-                                         const py::object& x0) {
+                                         const py::object& x0, const std::string& tree, int priority) {
   bcd::ProblemData P;
   P.loss = bcd::parse_loss(loss);
   bcd::Options o;
   o.rule = bcd::parse_rule(rule);
   o.blocks = bcd::parse_blocks(blocks);
   o.update = bcd::parse_update(update);
+  o.tree = bcd::parse_tree(tree);
+  o.priority = priority;
   o.block_size = block_size;
   o.tol = tol;
   o.seed = seed;
@@ -107,7 +109,8 @@ void bind_bcd(py::module_ m) {
       .def(py::init(&make_solver), py::arg("loss"), py::arg("X"), py::arg("y"), py::arg("Y"),
            py::arg("l1"), py::arg("l2"), py::arg("nonneg"), py::arg("rule"), py::arg("blocks"),
            py::arg("update"), py::arg("block_size"), py::arg("tol"), py::arg("seed"),
-           py::arg("gram_limit") = 4096, py::arg("x0") = py::none())
+           py::arg("gram_limit") = 4096, py::arg("x0") = py::none(), py::arg("tree") = "grow",
+           py::arg("priority") = -1)
       .def("run", &bcd::Solver::run, py::arg("iters"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("x", [](const bcd::Solver& s) {
         const auto& x = s.x();
@@ -122,7 +125,9 @@ void bind_bcd(py::module_ m) {
       .def_property_readonly("hist_fun", [](const bcd::Solver& s) { return vec_out(s.hist_fun()); })
       .def_property_readonly("hist_opt", [](const bcd::Solver& s) { return vec_out(s.hist_opt()); })
       .def_property_readonly("hist_time", [](const bcd::Solver& s) { return vec_out(s.hist_time()); })
-      .def_property_readonly("last_block", [](const bcd::Solver& s) { return s.last_block(); });
+      .def_property_readonly("last_block", [](const bcd::Solver& s) { return s.last_block(); })
+      .def_property_readonly("partition", [](const bcd::Solver& s) { return s.partition(); })
+      .def_property_readonly("uses_priority", &bcd::Solver::uses_priority);
 
   m.def("tree_solve", [](const py::tuple& A, const std::vector<Index>& block, const py::object& r,
                          bool gabp) {

@@ -79,7 +79,18 @@ void bind_type(py::module_& m, const std::string& suffix) {
              self.diag(o);
            },
            py::arg("out").noconvert())
-      .def("element", &St::element, py::arg("i"), py::arg("j"));
+      .def("element",
+           [](St& self, Index i, Index j) {
+             if (!self.elements_prepared()) {
+               // O(d m^2) once: run without the GIL
+               py::gil_scoped_release nogil;
+               self.prepare_elements();
+             }
+             return self.element(i, j);
+           },
+           py::arg("i"), py::arg("j"))
+      .def("prepare_elements", &St::prepare_elements,
+           py::call_guard<py::gil_scoped_release>());
 
   py::class_<Sl>(m, ("Sliding" + suffix).c_str())
       .def(py::init<Index, Index, double, Index>(), py::arg("dim"), py::arg("m"), py::arg("damp"),

@@ -29,7 +29,8 @@ sn::SparseMat to_eigen(adasolve::Index rows, adasolve::Index cols,
 
 sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size, double xi_B,
                          double pd_threshold, bool modify, std::uint64_t seed,
-                         int pd_check = 1, adasolve::Index cg_iters = 50) {
+                         int pd_check = 1, adasolve::Index cg_iters = 50,
+                         double delta_c = 0.0) {
   sn::KKTOptions o;
   o.sketch = sn::parse_sketch(sketch);
   o.sketch_size = sketch_size;
@@ -39,6 +40,8 @@ sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size,
   o.seed = seed;
   o.sparse_pd_check = pd_check;
   o.cg_iters = cg_iters;
+  if (!(delta_c >= 0.0)) throw std::invalid_argument("delta_c must be >= 0");
+  o.delta_c = delta_c;
   return o;
 }
 
@@ -95,8 +98,9 @@ void bind_sketch_newton(py::module_ m) {
   m.def("kkt_dense",
         [](DenseRef H, DenseRef G, VecRef gl, VecRef c, const std::string& sketch,
            adasolve::Index sketch_size, double xi_B, double pd_threshold, bool modify,
-           std::uint64_t seed) {
-          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed);
+           std::uint64_t seed, double delta_c) {
+          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, 1, 50,
+                             delta_c);
           sn::DenseMat Hm = H, Gm = G;
           Eigen::VectorXd g = gl, cc = c;
           py::gil_scoped_release nogil;
@@ -104,7 +108,8 @@ void bind_sketch_newton(py::module_ m) {
         },
         py::arg("H").noconvert(), py::arg("G").noconvert(), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
-        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"));
+        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
+        py::arg("delta_c") = 0.0);
 
   m.def("kkt_sparse",
         [](adasolve::Index n, const py::array_t<std::int32_t, 0>& hp,
@@ -113,9 +118,9 @@ void bind_sketch_newton(py::module_ m) {
            const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd, VecRef gl,
            VecRef c, const std::string& sketch, adasolve::Index sketch_size, double xi_B,
            double pd_threshold, bool modify, std::uint64_t seed, int pd_check,
-           adasolve::Index cg_iters, std::shared_ptr<sn::SparseKKTCache> cache) {
+           adasolve::Index cg_iters, double delta_c, std::shared_ptr<sn::SparseKKTCache> cache) {
           auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
-                             cg_iters);
+                             cg_iters, delta_c);
           o.cache = std::move(cache);
           sn::SparseMat H = to_eigen(n, n, hp, hi, hd);
           sn::SparseMat G = to_eigen(mm, n, gp, gi, gd);
@@ -127,7 +132,8 @@ void bind_sketch_newton(py::module_ m) {
         py::arg("G_indptr"), py::arg("G_indices"), py::arg("G_data"), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
         py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
-        py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("cache") = nullptr);
+        py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0,
+        py::arg("cache") = nullptr);
 
   m.def("merit_value",
         [](double f, VecRef v, VecRef c, VecRef gl, double eta1, double eta2) {

@@ -17,6 +17,7 @@ namespace adasolve_bind {
 
 void bind_sor(py::module_ m);
 void bind_bcd(py::module_ m);
+void bind_bcd_glm(py::module_ m);
 void bind_mfac(py::module_ m);
 void bind_notears_swap(py::module_ m);
 void bind_sketch_newton(py::module_ m);

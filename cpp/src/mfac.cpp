@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -199,6 +200,33 @@ inline void dot_rows<4, float>(const float* const* g, const float* v, Index n, d
   }
 }
 
+// Rows r < 4 against two vectors at once (the sliding step's g and v): each row segment is
+// loaded and widened once for both dot products.
+inline void dot_rows2_4(const float* const* g, const float* v0p, const float* v1p, Index n,
+                        double* out0, double* out1) {
+  __m256d s0[4], s1[4];
+  for (int r = 0; r < 4; ++r) s0[r] = s1[r] = _mm256_setzero_pd();
+  Index t = 0;
+  for (; t + 4 <= n; t += 4) {
+    const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(v0p + t));
+    const __m256d b = _mm256_cvtps_pd(_mm_loadu_ps(v1p + t));
+    for (int r = 0; r < 4; ++r) {
+      const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(g[r] + t));
+      s0[r] = _mm256_fmadd_pd(x, a, s0[r]);
+      s1[r] = _mm256_fmadd_pd(x, b, s1[r]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    double a0 = hsum(s0[r]), a1 = hsum(s1[r]);
+    for (Index u = t; u < n; ++u) {
+      a0 += double(g[r][u]) * double(v0p[u]);
+      a1 += double(g[r][u]) * double(v1p[u]);
+    }
+    out0[r] += a0;
+    out1[r] += a1;
+  }
+}
+
 // a[t] -= sum_r e[r] * g[r][t] in double for 4 float rows.
 inline void axpy4(const float* g0, const float* g1, const float* g2, const float* g3,
                   const double* e, double* a, Index n) {
@@ -244,6 +272,14 @@ void grads_dot(Scalar* G, Index m, Index w, Index ld, const Scalar* const* V, In
     for (; i + 4 <= m; i += 4) {
       const Scalar* g[4] = {G + i * ld + c0, G + (i + 1) * ld + c0, G + (i + 2) * ld + c0,
                             G + (i + 3) * ld + c0};
+#ifdef __AVX2__
+      if constexpr (std::is_same_v<Scalar, float>) {
+        if (k == 2) {
+          dot_rows2_4(g, V[0] + c0, V[1] + c0, cw, acc + i, acc + m + i);
+          continue;
+        }
+      }
+#endif
       for (Index j = 0; j < k; ++j) {
         double o[4] = {0, 0, 0, 0};
         dot_rows<4>(g, V[j] + c0, cw, o);
@@ -328,6 +364,22 @@ void column_quadforms(const Scalar* G, Index m, Index w, Index ld, const MatrixX
   }
 }
 
+template <class Scalar>
+void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR& L, double* W,
+                   bool parallel) {
+  const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
+  const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (Index c = 0; c < nchunks; ++c) {
+    const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+    ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+    // column-major m x cw view of W's rows c0..c0+cw: column t is w_{c0+t}, contiguous
+    Eigen::Map<Eigen::MatrixXd> Wc(W + c0 * m, m, cw);
+    Wc = Gc.template cast<double>();
+    L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // shared block operations
 // ------------------------------------------------------------------------------------------
@@ -371,6 +423,8 @@ void factor_primal(const MatrixXdR& A, Index m, double damp, BlockFactor& f) {
     throw std::invalid_argument("mfac: Cholesky factorization of damp*I + G_b^T G_b/m failed");
   f.dual = false;
   f.Ainv = llt.solve(MatrixXdR::Identity(A.rows(), A.cols()));
+  // exactly symmetric, so that element(i, j) == element(j, i)
+  f.Ainv = (0.5 * (f.Ainv + f.Ainv.transpose())).eval();
   f.L.resize(0, 0);
 }
 
@@ -534,7 +588,24 @@ void StaticIHVP<Scalar>::diag(double* out) {
 }
 
 template <class Scalar>
-double StaticIHVP<Scalar>::element(Index i, Index j) const {
+void StaticIHVP<Scalar>::prepare_elements() {
+  if (!wt_.empty()) return;
+  const Index nb = layout_.count();
+  std::vector<std::vector<double>> wt(nb);
+  const bool outer = outer_parallel();
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const BlockFactor& f = factors_[b];
+    if (!f.dual) continue;
+    const Index s = layout_.start(b), w = layout_.width(b);
+    wt[b].resize(static_cast<size_t>(w) * static_cast<size_t>(m_));
+    column_solves(G_ + s, m_, w, ld_, f.L, wt[b].data(), !outer);
+  }
+  wt_.swap(wt);
+}
+
+template <class Scalar>
+double StaticIHVP<Scalar>::element(Index i, Index j) {
   const Index d = layout_.d;
   if (i < 0 || j < 0 || i >= d || j >= d)
     throw std::out_of_range("mfac: element index out of range for dimension " + std::to_string(d));
@@ -543,19 +614,39 @@ double StaticIHVP<Scalar>::element(Index i, Index j) const {
   const BlockFactor& f = factors_[bi];
   const Index s = layout_.start(bi);
   if (!f.dual) return f.Ainv(i - s, j - s);
-  Eigen::VectorXd wi(m_), wj(m_);
-  for (Index r = 0; r < m_; ++r) {
-    wi[r] = double(G_[r * ld_ + i]);
-    wj[r] = double(G_[r * ld_ + j]);
-  }
-  f.L.template triangularView<Eigen::Lower>().solveInPlace(wi);
-  f.L.template triangularView<Eigen::Lower>().solveInPlace(wj);
-  return ((i == j ? 1.0 : 0.0) - wi.dot(wj)) / damp_;
+  prepare_elements();
+  const double* wi = wt_[bi].data() + (i - s) * m_;
+  const double* wj = wt_[bi].data() + (j - s) * m_;
+  return ((i == j ? 1.0 : 0.0) - dot_acc(wi, wj, m_)) / damp_;
 }
 
 // ------------------------------------------------------------------------------------------
 // SlidingIHVP
 // ------------------------------------------------------------------------------------------
+namespace {
+
+constexpr Index kRefactorEvery = 32;
+
+// K = L L^T (lower). Row and column s of K change from `old_col` to `new_col` (the diagonal
+// entry included once): K' - K = e d^T + d e^T - d_s e e^T with d = new - old, which is
+// (1/2)(e+u)(e+u)^T - (1/2)(e-u)(e-u)^T for u = d - (d_s/2) e. One Givens update then one
+// hyperbolic downdate: O(m^2). Returns false (L then unusable) when the downdate breaks down.
+bool cholesky_replace_row(MatrixXdR& L, const Eigen::VectorXd& old_col,
+                          const Eigen::Ref<const Eigen::VectorXd>& new_col, Index s) {
+  Eigen::VectorXd u = new_col - old_col;
+  u[s] *= 0.5;
+  Eigen::VectorXd a = u, b = -u;
+  a[s] += 1.0;
+  b[s] += 1.0;
+  const double r = std::sqrt(0.5);
+  a *= r;
+  b *= r;
+  if (Eigen::internal::llt_rank_update_lower(L, a, 1.0) >= 0) return false;
+  if (Eigen::internal::llt_rank_update_lower(L, b, -1.0) >= 0) return false;
+  return L.allFinite() && (L.diagonal().array() > 0).all();
+}
+
+}  // namespace
 
 template <class Scalar>
 SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size)
@@ -606,9 +697,14 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
     const Index k = (v && v != g) ? 2 : 1;
     MatrixXdR Y(k, m_);
     grads_dot(Gb, m_, w, d, V, k, Y.data(), inner, g + s, slot_);
+    const Eigen::VectorXd old_col = A.row(slot_).transpose();
     A.row(slot_) = Y.row(0);
     A.col(slot_) = Y.row(0).transpose();
-    refactor(b);
+    // O(m^2): the Cholesky factor follows the rank-2 change of row/column `slot` of K; a full
+    // O(m^3) refactorization every kRefactorEvery steps bounds the drift of the downdates.
+    if (count_ % kRefactorEvery == 0 || !Y.allFinite() ||
+        !cholesky_replace_row(factors_[b].L, old_col, A.col(slot_), slot_))
+      refactor(b);
     if (x) {
       const Scalar* Vb[1] = {v + s};
       Scalar* Xb[1] = {x + s};
@@ -681,6 +777,8 @@ void SlidingIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
                                  const S* const*, double, S* const*, bool);                   \
   template void column_quadforms<S>(const S*, Index, Index, Index, const MatrixXdR&, double*, \
                                     bool);                                                    \
+  template void column_solves<S>(const S*, Index, Index, Index, const MatrixXdR&, double*,    \
+                                 bool);                                                       \
   template class StaticIHVP<S>;                                                               \
   template class SlidingIHVP<S>;
 

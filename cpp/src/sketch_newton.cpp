@@ -21,6 +21,7 @@ namespace adasolve::sketch_newton {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr Index kSerialBelow = 512;  // KKT sizes below this run Eigen single-threaded
 
 // Eigen's OpenMP-parallel GEMM costs far more than it saves on the small products of one
 // sketch step (and spins badly on a loaded machine): run those single-threaded.
@@ -519,6 +520,7 @@ void KKTSystem<DenseMat>::assemble(const DenseMat& H, const DenseMat& G) {
   if (m_ > 0) {
     K_.bottomLeftCorner(m_, n_) = G;
     K_.topRightCorner(n_, m_) = G.transpose();
+    if (opt_.delta_c != 0.0) K_.bottomRightCorner(m_, m_).diagonal().setConstant(-opt_.delta_c);
   }
   k_fro_ = K_.norm();
 }
@@ -536,6 +538,9 @@ void KKTSystem<SparseMat>::assemble(const SparseMat& H, const SparseMat& G) {
       t.emplace_back(static_cast<int>(n_) + i, it.col(), it.value());
       t.emplace_back(it.col(), static_cast<int>(n_) + i, it.value());
     }
+  if (opt_.delta_c != 0.0)
+    for (Index i = 0; i < m_; ++i)
+      t.emplace_back(static_cast<int>(n_ + i), static_cast<int>(n_ + i), -opt_.delta_c);
   K_.resize(N_, N_);
   K_.setFromTriplets(t.begin(), t.end());
   K_.makeCompressed();
@@ -552,6 +557,9 @@ KKTSystem<Mat>::KKTSystem(const Mat& H, const Mat& G, const Vec& grad_l, const V
   require(m_ == 0 || G.cols() == n_, "KKTSystem: G must have n columns");
   require(grad_l.size() == n_ && c.size() == m_, "KKTSystem: vector sizes mismatch");
   require(opt.sketch_size >= 1, "KKTSystem: sketch_size must be >= 1");
+  // Small dense systems: OpenMP-parallel GEMM inside the eigen/QR tests spins for ~50 ms
+  // per call on a loaded machine against ~0.1 ms of work; run them single-threaded.
+  SerialEigen serial(N_ < kSerialBelow);
   if constexpr (std::is_same_v<Mat, SparseMat>) {
     if (opt_.sketch == Sketch::Exact && opt_.sparse_pd_check == 3) factor_inertia(H, G);
     else modify_hessian(H, G);
@@ -574,6 +582,7 @@ template <class Mat>
 InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps) {
   require(tol_abs >= 0.0, "solve: tol must be >= 0");
   InnerReport rep;
+  SerialEigen serial(N_ < kSerialBelow);
   if (opt_.sketch == Sketch::Exact) {
     if constexpr (std::is_same_v<Mat, DenseMat>) {
       // OpenMP-parallel LU spins badly on a loaded machine for moderate N (measured: 2 s

@@ -111,8 +111,10 @@ class StaticIHVP:
     factorization of ``m*damp*I + G G^T``: O(d m^2) time, O(m^2) memory per block beyond
     ``grads``. :meth:`ihvp` and :meth:`quad` cost O(d m) (two resp. one pass over ``grads``).
     :meth:`diag` costs O(d m^2) on its first call (blocked triangular solves, no d x m
-    temporary) and is cached. :meth:`element` costs O(m^2); the paper's O(m) query needs the
-    transformed gradients stored next to ``grads``, a second d x m array that we do not keep.
+    temporary) and is cached. :meth:`element` costs O(m) (one length-m dot product) after a
+    one-time precomputation on its first call: ``w_t = L^{-1} g_t`` for every coordinate t
+    (``K = L L^T``), O(d m^2) time and a d x m float64 array kept by the object (twice the
+    size of a float32 ``grads``), so that ``[F^{-1}]_{ij} = (delta_ij - w_i . w_j) / damp``.
 
     Examples
     --------
@@ -199,7 +201,11 @@ class StaticIHVP:
         return out
 
     def element(self, i: int, j: int) -> float:
-        """``[F^{-1}]_{ij}`` (zero across blocks); negative indices count from the end."""
+        """``[F^{-1}]_{ij}`` (zero across blocks); negative indices count from the end.
+
+        O(m) per call; the first call precomputes ``L^{-1} g_t`` for every coordinate
+        (O(d m^2) time, a d x m float64 array kept by the object; see the class notes).
+        """
         d = self.dim
         idx = []
         for name, k in (("i", i), ("j", j)):
@@ -270,8 +276,9 @@ class SlidingIHVP:
     ``StaticIHVP(last_m_gradients, damp)``.
 
     Costs per block of width w > m: :meth:`update` one pass over the buffer (O(d m)) plus an
-    O(m^3) Cholesky factorization of ``m*damp*I + G G^T`` (the Gram row of the new gradient
-    comes from that pass); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
+    O(m^2) rank-2 update and downdate of the Cholesky factor of ``m*damp*I + G G^T`` (the
+    Gram row of the new gradient comes from that pass; a full O(m^3) refactorization every 32
+    steps bounds the drift); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
     the update with the first IHVP pass (two passes over the buffer in all). Blocks of width
     w <= m keep ``G_b^T G_b`` up to date by rank-2 changes (recomputed exactly whenever the ring
     wraps) and factorize it in O(w^3).

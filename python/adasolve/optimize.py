@@ -70,6 +70,7 @@ _DEFAULT_OPTIONS = dict(
     max_backtrack=40,
     accuracy="relative",  # "relative" or "paper" (paper's psi/||K|| constants, dense only)
     rank_tol=1e-10,  # sigma_min(G) <= rank_tol * max(1, sigma_max(G)): rank-deficient
+    delta_c=0.1,  # rank-deficient G: (2,2) block -delta_c ||G||^2 min(1, kkt) I; 0 = stop
     v0=None,  # initial multipliers (zeros, as the reference)
     dense_linear_operator_max=4000,  # LinearOperator Hessians up to this n are materialized
     hessian_check="auto",  # reduced-Hessian PD test: auto | cholesky | cg | inertia | none
@@ -347,7 +348,9 @@ def minimize_eq(
     options : dict, optional
         ``eta1`` (1.0), ``eta2`` (0.1), ``delta`` (0.1), ``beta`` (0.1), ``nu`` (1.5),
         ``xi_B`` (0.1), ``delta_min`` (1e-6), ``max_inner`` (1e5), ``max_backtrack``
-        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``v0``,
+        (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``delta_c``
+        (0.1: a rank-deficient Jacobian gets the KKT block ``-delta_c ||G||^2 min(1, kkt) I``,
+        as IPOPT regularizes degenerate constraints; 0: stop with status 4), ``v0``,
         ``warm_start`` (True: start each inner solve from the previous step),
         ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
@@ -405,6 +408,7 @@ def _check_options(options: Optional[dict]) -> dict:
     opts["eta2_min"] = check_scalar(opts["eta2_min"], "eta2_min", low=0.0)
     opts["pd_threshold"] = check_scalar(opts["pd_threshold"], "pd_threshold")
     opts["rank_tol"] = check_scalar(opts["rank_tol"], "rank_tol", low=0.0)
+    opts["delta_c"] = check_scalar(opts["delta_c"], "delta_c", low=0.0)
     opts["max_inner"] = check_scalar(opts["max_inner"], "max_inner", kind=int, low=1)
     opts["max_backtrack"] = check_scalar(opts["max_backtrack"], "max_backtrack", kind=int, low=1)
     opts["accuracy"] = check_choice(opts["accuracy"], "accuracy", ["relative", "paper"])
@@ -481,7 +485,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
 
     history = {k: [] for k in ("kkt", "inner_steps", "inner_resid_ratio", "inner_tol_ratio",
                                "inner_converged", "alpha", "eta1", "eta2", "delta", "shift",
-                               "time")}
+                               "delta_c", "time")}
 
     def result(x, v, fval, gl, c, status, message, nit, inner):
         kkt = float(np.sqrt(gl @ gl + c @ c)) if gl is not None else float("nan")
@@ -555,6 +559,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     gl = g + J.T @ v
     inner_total = 0
     nit = 0
+    regularized: list = []  # iterations whose KKT matrix got the -delta_c I block
     status, message = 1, STATUS_MESSAGES[1]
     rng_seed = np.random.default_rng(seed64)
     check = opts["hessian_check"]
@@ -603,13 +608,27 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         else:
             sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"], opts["pd_threshold"],
                                  check != "none", kseed)
+        delta_c = 0.0
         if m and not sparse_mode:
             smin, smax = sysk.jac_min_sv, sysk.jac_max_sv
             if smin <= opts["rank_tol"] * max(1.0, smax):
-                status = 4
-                message = (f"{STATUS_MESSAGES[4]} (iteration {nit}: sigma_min(G) = {smin:.3g}, "
-                           f"sigma_max(G) = {smax:.3g}); returning the last iterate.")
-                break
+                if opts["delta_c"] == 0.0:
+                    status = 4
+                    message = (f"{STATUS_MESSAGES[4]} (iteration {nit}: sigma_min(G) = "
+                               f"{smin:.3g}, sigma_max(G) = {smax:.3g}); returning the last "
+                               "iterate.")
+                    break
+                # Singular KKT matrix: regularize its (2,2) block with -delta_c I, as IPOPT
+                # does for degenerate constraints. delta_c shrinks with the KKT residual so
+                # that the step tends to the Newton step near a solution; the multiplier
+                # step stays O(inconsistency / delta_c) where the linearization is
+                # inconsistent (scaled by ||G||^2 so that the penalty is balanced).
+                delta_c = opts["delta_c"] * max(1.0, smax ** 2) * min(1.0, kkt)
+                delta_c = max(delta_c, 1e-8 * max(1.0, smax ** 2))
+                sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"],
+                                     opts["pd_threshold"], check != "none", kseed,
+                                     delta_c=delta_c)
+                regularized.append(nit)
 
         # Merit gradient term H grad_x L: exact Hessian, or a finite difference of grad_x L
         # in BFGS mode (one extra gradient + Jacobian evaluation).
@@ -718,6 +737,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         history["eta2"].append(eta2)
         history["delta"].append(delta)
         history["shift"].append(float(sysk.shift))
+        history["delta_c"].append(delta_c)
         history["time"].append(time.perf_counter() - t_start)
 
         if callback is not None:
@@ -731,7 +751,13 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 status, message = 6, STATUS_MESSAGES[6]
                 break
 
-    return result(x, v, fval, gl, c, status, message, nit, inner_total)
+    if regularized:
+        message += (f" The constraint Jacobian was rank-deficient at {len(regularized)} "
+                    f"iteration(s) (first: {regularized[0]}); those KKT systems were "
+                    "regularized with a -delta_c I block.")
+    res = result(x, v, fval, gl, c, status, message, nit, inner_total)
+    res.regularized_iterations = regularized
+    return res
 
 
 # --------------------------------------------------------------------------------------

@@ -24,10 +24,16 @@ enum class Loss { LeastSquares, Logistic, Softmax, Quadratic };
 enum class Rule { Cyclic, Random, Lipschitz, GS, GSL, GSD, GSQ };
 enum class Blocks { Fixed, Sorted, Random, Variable, Tree };
 enum class Update { Gradient, Lipschitz, Newton, MessagePassing };
+/// How blocks="tree" forms its forests: grown each iteration in the rule's order (greedy for
+/// gs/gsl/gsd, random order for rule=random), or a fixed partition of the graph computed once:
+/// red-black colouring (each colour an independent set: a forest without edges) or a partition
+/// into forests. Partition blocks are then chosen by any rule, as fixed blocks are.
+enum class TreeKind { Grow, RedBlack, Partition };
 
 Rule parse_rule(const std::string& s);
 Blocks parse_blocks(const std::string& s);
 Update parse_update(const std::string& s);
+TreeKind parse_tree(const std::string& s);
 Loss parse_loss(const std::string& s);
 
 /// Problem data. The engine keeps its own column-major copy of the design (column access is
@@ -54,10 +60,15 @@ struct Options {
   Rule rule = Rule::GSL;
   Blocks blocks = Blocks::Fixed;
   Update update = Update::Lipschitz;
+  TreeKind tree = TreeKind::Grow;
   Index block_size = 5;
   double tol = 1e-6;
   std::uint64_t seed = 0;
   Index gram_limit = 4096;  // least squares keeps X'X when p <= gram_limit (incremental gradient)
+  /// Greedy bookkeeping: -1 auto (tournament trees when updates change few gradient entries:
+  /// label propagation and sparse designs without the Gram matrix), 0 always scan
+  /// (nth_element over all scores), 1 force the trees (sparse problems only).
+  int priority = -1;
 };
 
 /// Throws std::invalid_argument for rule/blocks/update combinations the paper does not define.
@@ -80,6 +91,10 @@ class Solver {
   const std::vector<double>& hist_time() const;
   /// Blocks chosen (last iteration), for tests.
   const std::vector<Index>& last_block() const;
+  /// Whether greedy selection runs on tournament trees (Options::priority).
+  bool uses_priority() const;
+  /// The fixed partition (empty for variable and grown tree blocks).
+  const std::vector<std::vector<Index>>& partition() const;
 
  private:
   struct Impl;

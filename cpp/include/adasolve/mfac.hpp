@@ -67,6 +67,11 @@ template <class Scalar>
 void column_quadforms(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR& L,
                       double* out, bool parallel);
 
+/// W (w x m, row-major, double): row t = L^{-1} g_t for the columns g_t of G.
+template <class Scalar>
+void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR& L, double* W,
+                   bool parallel);
+
 // ------------------------------------------------------------------------------------------
 // Block layout
 // ------------------------------------------------------------------------------------------
@@ -108,8 +113,14 @@ class StaticIHVP {
   /// diag(F^{-1}) into out (d). The first call costs O(d m^2) (blocked triangular solves);
   /// the result is cached.
   void diag(double* out);
-  /// [F^{-1}]_{ij}: O(m^2) (two triangular solves of size m) in a dual block, O(1) in a primal one.
-  double element(Index i, Index j) const;
+  /// Precompute, for every coordinate t of a dual block, w_t = L^{-1} g_t (g_t: column t of the
+  /// block's gradients) so that [F^{-1}]_{ij} = (delta_ij - <w_i, w_j>) / damp: O(d m^2) time
+  /// (blocked triangular solves), d x m doubles of memory. Idempotent; element() calls it.
+  void prepare_elements();
+  bool elements_prepared() const { return !wt_.empty() || factors_.empty(); }
+  /// [F^{-1}]_{ij}: O(m) (one length-m dot product) once prepare_elements() has run (the first
+  /// call runs it), O(1) in a primal block. Zero across blocks.
+  double element(Index i, Index j);
 
  private:
   const Scalar* G_;
@@ -118,6 +129,9 @@ class StaticIHVP {
   BlockLayout layout_;
   std::vector<BlockFactor> factors_;
   std::vector<double> diag_;  // cache, empty until diag() is called
+  // per block: w_t = L^{-1} g_t for each coordinate t of a dual block, row-major (w x m);
+  // empty until prepare_elements() (and for primal blocks)
+  std::vector<std::vector<double>> wt_;
   bool outer_parallel() const;
 };
 
@@ -140,7 +154,8 @@ class SlidingIHVP {
   /// The ring buffer (m x d row-major); rows never written are zero.
   const Scalar* buffer() const { return G_.data(); }
 
-  /// Replace the oldest gradient by g (d): one pass over the buffer + O(m^3) per dual block.
+  /// Replace the oldest gradient by g (d): one pass over the buffer + O(m^2) per dual block
+  /// (Cholesky rank-2 update/downdate; a full O(m^3) refactorization every 32 steps).
   void update(const Scalar* g);
   /// X (k x d) = F^{-1} V with the current window. X may alias V.
   void ihvp(const Scalar* V, Index k, Scalar* X) const;

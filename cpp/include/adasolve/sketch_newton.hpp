@@ -62,6 +62,9 @@ struct KKTOptions {
   /// Exact sparse mode: reusable factorization (may be null: a fresh one per system).
   std::shared_ptr<SparseKKTCache> cache;
   std::uint64_t seed = 0;
+  /// Regularization of a rank-deficient Jacobian: K's (2,2) block becomes -delta_c I
+  /// (as IPOPT does for degenerate constraints); 0 = the plain KKT matrix.
+  double delta_c = 0.0;
 };
 
 /// Result of (a resumed piece of) the inner solve.

@@ -29,6 +29,7 @@ __all__ = ["bcd_minimize"]
 RULES = ("cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq")
 BLOCKS = ("fixed", "sorted", "random", "variable", "tree")
 UPDATES = ("gradient", "lipschitz", "newton", "message-passing")
+TREES = ("grow", "red-black", "partition")
 
 
 def _penalty(value: Any, name: str, n: int) -> np.ndarray:
@@ -255,6 +256,7 @@ def bcd_minimize(
     tol: float = 1e-6,
     seed: Any = None,
     callback: Optional[Callable[[np.ndarray], Any]] = None,
+    tree: str = "grow",
 ) -> OptimizeResult:
     """Minimise a problem by (greedy) block coordinate descent.
 
@@ -276,8 +278,12 @@ def bcd_minimize(
     update : {"gradient", "lipschitz", "newton", "message-passing"}
         Gradient step ``1/L_b``; step with the block's Lipschitz matrix (upper-bound Hessian);
         Newton step with the true block Hessian and backtracking; exact solve on forest blocks by
-        message passing (Gaussian elimination along the trees). With L1 / non-negativity the
-        matrix updates solve the block's proximal subproblem.
+        message passing (Gaussian elimination along the trees). With L1 the matrix updates solve
+        the block's proximal subproblem. With non-negativity (``nonneg=True``), ``"gradient"`` is
+        the projected gradient step (the paper's PG), ``"lipschitz"`` solves the block's
+        non-negative quadratic subproblem exactly for least squares (PN), and ``"newton"`` is
+        the paper's two-metric projection (TMP): a scaled gradient step on the coordinates held
+        at the bound, a Newton step on the others, projected, with Armijo backtracking.
     maxiter : int, optional
         Default ``max(1000, 100 * ceil(n_vars / block_size))``.
     tol : float
@@ -285,6 +291,16 @@ def bcd_minimize(
     seed : int or numpy Generator, optional
     callback : callable, optional
         ``callback(xk)`` after each iteration; returning True stops.
+    tree : {"grow", "red-black", "partition"}
+        How ``blocks="tree"`` forms its forests. ``"grow"``: each iteration, add nodes in the
+        order of the rule's scores (gs/gsl/gsd; a random order for ``rule="random"``) while the
+        selection stays a forest, up to ``block_size`` nodes. ``"red-black"``: the colour classes
+        of a graph colouring (two colours by breadth-first search on bipartite graphs such as the
+        lattice; greedy colouring by decreasing ``L_i`` otherwise), each an independent set.
+        ``"partition"``: a partition of the graph into forests (nodes by decreasing ``L_i``, each
+        into the first forest it keeps acyclic). Partitions are computed once, ignore
+        ``block_size``, and their blocks are chosen by ``rule`` like fixed blocks (``"cyclic"``
+        is the paper's order); every block is solved exactly by message passing.
 
     Returns
     -------
@@ -305,10 +321,11 @@ def bcd_minimize(
     (True, True)
     """
     return _run(problem, rule=rule, block_size=block_size, blocks=blocks, update=update,
-                maxiter=maxiter, tol=tol, seed=seed, callback=callback)
+                maxiter=maxiter, tol=tol, seed=seed, callback=callback, tree=tree)
 
 
-def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callback=None, x0=None):
+def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callback=None, x0=None,
+         tree="grow"):
     # bcd_minimize plus a warm start (used by the estimators' working-set loop)
     if not isinstance(problem, _Problem):
         raise TypeError(
@@ -318,6 +335,9 @@ def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callb
     rule = check_choice(rule, "rule", RULES)
     blocks = check_choice(blocks, "blocks", BLOCKS)
     update = check_choice(update, "update", UPDATES)
+    tree = check_choice(tree, "tree", TREES)
+    if tree != "grow" and blocks != "tree":
+        raise ValueError(f"tree={tree!r} needs blocks='tree'")
     block_size = check_scalar(block_size, "block_size", kind=int, low=1)
     if block_size > problem.n_vars:
         raise ValueError(f"block_size ({block_size}) exceeds the number of variables ({problem.n_vars})")
@@ -325,7 +345,7 @@ def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callb
     maxiter = check_maxiter(maxiter, max(1000, 100 * -(-problem.n_vars // block_size)))
     eng = _core.bcd.Solver(
         **problem._engine_args(), rule=rule, blocks=blocks, update=update, block_size=block_size,
-        tol=tol, seed=seed_to_uint64(seed),
+        tol=tol, seed=seed_to_uint64(seed), tree=tree,
         x0=None if x0 is None else np.ascontiguousarray(x0, dtype=np.float64),
     )
     status = 1

@@ -102,11 +102,25 @@ def from_scalar_code(name: str, f: Callable, c: Callable, x0, *, f_star=None,
     def fun(x):
         return float(f([float(t) for t in x]))
 
+    # One second-order pass gives value, gradient and Hessian together; solvers ask for
+    # jac, c_jac and hess at the same point, so the last pass of f and of c is kept (a
+    # cache of one point each, keyed by the bytes of x).
+    last_f: dict = {}
+    last_c: dict = {}
+
     def _fd(x):
-        return _ad.as_dual(f(_ad.variables(x)), n)
+        key = x.tobytes()
+        if last_f.get("key") != key:
+            last_f["val"] = _ad.as_dual(f(_ad.variables(x)), n)
+            last_f["key"] = key
+        return last_f["val"]
 
     def _cd(x):
-        return [_ad.as_dual(ci, n) for ci in c(_ad.variables(x))]
+        key = x.tobytes()
+        if last_c.get("key") != key:
+            last_c["val"] = [_ad.as_dual(ci, n) for ci in c(_ad.variables(x))]
+            last_c["key"] = key
+        return last_c["val"]
 
     def jac(x):
         return np.array(_fd(x).g, dtype=float)

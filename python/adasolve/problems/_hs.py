@@ -180,7 +180,8 @@ _sif("CUBENE", _zero, lambda x: [x[0] - 1, (x[1] - x[0] ** 3) / 0.1], [-1.2, 1.0
 _sif("GENHS28", lambda x: sum((x[i] + x[i + 1]) ** 2 for i in range(9)),
      lambda x: [x[i] + 2 * x[i + 1] + 3 * x[i + 2] - 1 for i in range(8)],
      [-4.0] + [1.0] * 9, 0.927173692, notes="Default N = 10; f_star from an exact KKT solve "
-     "(convex QP).")
+     "(convex QP). The SIF's SOLTN line says 0.0, which is only a lower bound: f = 0 needs "
+     "x_(i+1) = -x_i, which the constraints forbid.")
 _sif("WAYSEA1NE", _zero, lambda x: [x[1] ** 4 + x[0] ** 6 - 17, 2 * x[0] + x[1] - 4],
      [1.0, 5.0], 0.0, notes=_NE)
 _sif("WAYSEA2NE", _zero,
@@ -220,10 +221,12 @@ _sif("DENSCHNFNE", _zero, lambda x: [2 * (x[0] + x[1]) ** 2 + (x[0] - x[1]) ** 2
 _sif("DENSCHNCNE", _zero, lambda x: [x[0] ** 2 + x[1] ** 2 - 2,
                                      _exp(x[0] - 1) + x[1] ** 3 - 2],
      [2.0, 3.0], 0.0, [1.0, 1.0], notes=_NE + " Residuals of DENSCHNC.SIF.")
-_sif("SINVALNE", _zero, lambda x: [(x[1] - sin(x[0])) / math.sqrt(1e-3), x[0] / 2.0],
+_sif("SINVALNE", _zero, lambda x: [10.0 * (x[1] - sin(x[0])), 0.5 * x[0]],
      [4.712389, -1.0], 0.0, [0.0, 0.0],
-     notes=_NE + " Residuals of SINEVAL.SIF divided by sqrt(scale) (the SINVALNE SIF itself "
-     "was not available to check the scaling; the solution set is the same).")
+     notes=_NE + " SINVALNE.SIF (F. Facchinei, M. Roma, Ph. Toint 1994) scales its groups by "
+     "C = 0.1 and 2, so CUTEst evaluates c = (10 (x2 - sin x1), x1 / 2); checked against the "
+     "sif2jax transcription (johannahaffner/sif2jax, _nonlinear_equations/sinvalne.py, "
+     "tested there against pycutest). The SIF itself was not in the searchable copies.")
 
 
 def _trigon1(x):
@@ -234,7 +237,9 @@ def _trigon1(x):
 
 
 _sif("TRIGON1NE", _zero, _trigon1, [0.1] * 10, 0.0, [0.0] * 10,
-     notes=_NE + " Residuals of TRIGON1.SIF, N = 10.")
+     notes=_NE + " Checked against TRIGON1NE.SIF (ralna/SIF; N. Gould 2020): "
+     "F(i) = sum_{j != i} cos x_j + (i + 1) cos x_i + i sin x_i - (N + i), default N = 10, "
+     "x0 = 0.1, objective bound 0.")
 
 
 def _morebv(x):
@@ -248,8 +253,10 @@ def _morebv(x):
 _N_MB = 10
 _sif("MOREBVNE", _zero, _morebv,
      [(i / (_N_MB + 1)) * (i / (_N_MB + 1) - 1) for i in range(1, _N_MB + 1)], 0.0,
-     notes=_NE + " Residuals of MOREBV.SIF with N = 10 (the S2MPJ default; CUTEst may use "
-     "another default N).")
+     notes=_NE + " Checked against MOREBVNE.SIF (ralna/SIF; N. Gould 2015): default N = 10, "
+     "h = 1/(N+1), x0_i = t_i (t_i - 1), G(i) = 2 x_i - x_(i-1) - x_(i+1) + h^2/2 "
+     "(x_i + t_i + 1)^3. The SIF's last group reads X(I) where MOREBV.SIF has X(N); we code "
+     "X(N) (the More-Garbow-Hillstrom equation), which SIFDecode may decode differently.")
 
 
 def _inteq(x):
@@ -378,8 +385,10 @@ DEFS["MANCINONE"] = mancinone
 
 _reg("HIMMELBE", _zero, lambda x: [0.25 * (x[0] + x[1]) ** 2 - x[2], 1 - x[0], 1 - x[1]],
      [-1.2, 2.0, 0.0], 0.0, [1.0, 1.0, 1.0],
-     source="Himmelblau (1972) problem 30 / CUTEst HIMMELBE.SIF, via a third-party transcription",
-     notes=_NE + " The SIF file itself was not available; the definition is unverified.")
+     source="Himmelblau (1972) problem 30 / CUTEst HIMMELBE.SIF (Ph. Toint 1989)",
+     notes=_NE + " Checked against the sif2jax transcription of HIMMELBE.SIF "
+     "(johannahaffner/sif2jax, _constrained_minimisation/himmelbe.py): same three equations, "
+     "x0 = (-1.2, 2, 0), solution (1, 1, 1); the SIF itself was not in the searchable copies.")
 
 
 # BA-L1: one Ladybug point (Bundle Adjustment in the Large) seen by 6 cameras; variables are
@@ -425,11 +434,101 @@ def _ba_residuals(x):
 
 _BA_NOTE = (_NE + " Data (6 observations of one Ladybug point, cameras 1 2 4 27 30 37) and "
             "the BAL projection model (Rodrigues rotation, p = -Q_xy / Q_z, radial distortion "
-            "1 + KA r^2 + KB r^4, focal F) as in BA-L1.SIF; transcribed from a third-party copy, "
-            "the SIF itself was not available. x0 has nonzero rotation vectors (required: the "
+            "1 + KA r^2 + KB r^4, focal F) as in BA-L1.SIF; checked against the sif2jax transcription "
+            "(_nonlinear_equations/ba_l1.py), which notes that the SIF's BA element leaves the "
+            "Y residuals of cameras 27, 30, 37 undefined in CUTEst; we code the model's values. x0 has nonzero rotation vectors (required: the "
             "exact Rodrigues formula divides by ||w||).")
 _reg("BA-L1", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1.SIF (N. Gould, 2016)",
      notes=_BA_NOTE)
-_reg("BA-L1SP", _zero, _ba_residuals, _BA_X0, 0.0, source="CUTEst BA-L1SP.SIF (N. Gould, 2016)",
-     notes=_BA_NOTE + " ASSUMPTION: BA-L1SP is taken to be the same equations as BA-L1 (the "
-     "SP variant differs in its SIF formulation); not verified.")
+
+
+# BA-L1SP (ralna/SIF BA-L1SP.SIF, N. Gould 2016): "a small undetermined set of quadratic
+# equations from a bundle adjustment subproblem", 12 equations in 57 variables, unrelated to
+# BA-L1's projection model. Group C_k has linear coefficients a_ki on its 12 variables S_k and
+# uses, with the same coefficient a_ki, every element P(i, j), j = i..57, where
+# P(i, i) = x_i^2 / 2 and P(i, j) = x_i x_j: c_k(x) = sum_{i in S_k} a_ki q_i(x) - b_k with
+# q_i = x_i + x_i^2 / 2 + x_i sum_{j > i} x_j. No START POINT section: x0 = 0.
+_BASP_GROUPS = [
+    ([4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 11, 12],
+     [-283.5120115, -1296.338862, -320.6033515, 545.11792729, -5.058282413, -478.0666573,
+      551.17734728, .00020463888, -471.0948965, -409.2809619, -490.2705298, -.8547064923]),
+    ([4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 11, 12],
+     [1234.7454956, 227.79935236, -347.0888335, 2.44930593, 556.94489983, 368.0324789,
+      .00020463888, 551.17743945, 376.80482466, 327.36300527, 392.14243755, .68363621076]),
+    ([13, 14, 15, 1, 2, 3, 16, 17, 18, 19, 20, 21],
+     [-107.0193513, -758.7948959, -207.8248083, 350.08946365, .39982371752, -186.7535887,
+      354.69032045, 5.7520864E-5, -177.8608216, -87.5738398, -38.04282609, -.5014538225]),
+    ([13, 14, 15, 1, 2, 3, 16, 17, 18, 19, 20, 21],
+     [740.42840621, 92.188824988, -222.1616016, .52655531437, 356.88663624, 145.9511661,
+      5.7520864E-5, 354.69033883, 151.71150127, 74.698624396, 32.449722244, .42772945465]),
+    ([22, 23, 24, 1, 2, 3, 25, 26, 27, 28, 29, 30],
+     [-168.2771917, -958.0774748, -249.6325723, 424.98400393, -3.679913168, -285.9919818,
+      430.9113597, 9.5401875E-5, -277.0049802, -176.6544282, -121.2420785, -.6428351473]),
+    ([22, 23, 24, 1, 2, 3, 25, 26, 27, 28, 29, 30],
+     [921.07415044, 136.05794576, -271.6835835, 4.2853403082, 434.04620563, 218.70892251,
+      9.5401875E-5, 430.9113995, 225.18412985, 143.60670941, 98.560653819, .52257642872]),
+    ([31, 32, 33, 1, 2, 3, 34, 35, 36, 37, 38, 39],
+     [-144.7289642, -770.5881534, -272.9493307, 257.01763205, -10.17665712, -485.335462,
+      543.87077184, 1.1685922E-6, 76.920229468, 2.0869983072, .07566110172, .14143107787]),
+    ([31, 32, 33, 1, 2, 3, 34, 35, 36, 37, 38, 39],
+     [620.43380046, 194.45316484, -289.1623446, 70.320803231, 179.34148777, 15.269871971,
+      1.1685922E-6, 543.8707716, 69.331903641, 1.8811119849, .06819699123, .12747863508]),
+    ([40, 41, 42, 1, 2, 3, 43, 44, 45, 46, 47, 48],
+     [-32.98148952, -1001.73529, -309.2254094, 422.1912571, -8.291703599, -366.5398322,
+      484.30591161, 2.2083578E-6, 279.48782165, 79.76578597, 27.161405788, .57708943686]),
+    ([40, 41, 42, 1, 2, 3, 43, 44, 45, 46, 47, 48],
+     [536.26711278, 204.18278149, -250.6380806, 44.828047187, 152.76507038, 6.0272627364,
+      2.2083578E-6, 484.30589721, 41.892546625, 11.956127062, 4.0712344877, .08650017735]),
+    ([49, 50, 51, 1, 2, 3, 52, 53, 54, 55, 56, 57],
+     [5.7198974673, -1082.833992, -318.8938606, 480.66081245, -9.700408082, -321.955117,
+      458.16637265, 2.2305592E-6, 353.36608051, 187.06511552, 112.10170813, .77126151439]),
+    ([49, 50, 51, 1, 2, 3, 52, 53, 54, 55, 56, 57],
+     [499.62967221, 205.63088192, -232.6571585, 35.371625137, 141.48851847, 3.9687026816,
+      2.2305592E-6, 458.16634697, 30.465184316, 16.127674776, 9.6647623772, .06649371711]),
+]
+_BASP_B = [9.020224572, -11.194618482, 1.83322914, -5.254740578, 4.332320525, -6.9705186587,
+           .5632735813, 220.0023398, 3.969211949, 202.2580513, 5.392772211, 194.2376052]
+
+
+def ba_l1sp():
+    """BA-L1SP: 12 quadratic equations in 57 unknowns (vectorized, exact derivatives)."""
+    import numpy as np
+
+    from ._base import EqualityProblem
+
+    n, m = 57, 12
+    A = np.zeros((m, n))
+    for k, (idx, coef) in enumerate(_BASP_GROUPS):
+        A[k, np.asarray(idx) - 1] = coef
+    b = np.asarray(_BASP_B)
+    imin = np.minimum.outer(np.arange(n), np.arange(n))
+
+    def tails(x):  # T_i = sum_{j > i} x_j
+        return np.cumsum(x[::-1])[::-1] - x
+
+    def cval(x):
+        return A @ (x + 0.5 * x * x + x * tails(x)) - b
+
+    def cjac(x):
+        # dq_i/dx_l = (1 + x_i + T_i) [l = i] + x_i [l > i]
+        Jq = np.triu(np.broadcast_to(x[:, None], (n, n)), 1)
+        Jq[np.diag_indices(n)] = 1.0 + x + tails(x)
+        return A @ Jq
+
+    def chess(x, v):
+        # Hessian of q_i: 1 at (i, i) and at (i, l), (l, i) for l > i, so sum_i w_i Hess(q_i)
+        # has entry w_min(i, l) at (i, l), with w = A^T v.
+        return (A.T @ np.asarray(v, dtype=float))[imin]
+
+    x0 = np.zeros(n)
+    x0.setflags(write=False)
+    zero_n = np.zeros(n)
+    return EqualityProblem(
+        "BA-L1SP", n, m, x0, lambda x: 0.0, lambda x: zero_n.copy(), chess, cval, cjac, chess,
+        0.0, None, "CUTEst BA-L1SP.SIF (N. Gould, Nov 2016; ralna/SIF)",
+        _NE + " Checked against BA-L1SP.SIF (ralna/SIF): quadratic equations from a bundle "
+        "adjustment subproblem, not BA-L1's projection model; x0 = 0 (the SIF has no start "
+        "point), objective bound 0.")
+
+
+DEFS["BA-L1SP"] = ba_l1sp

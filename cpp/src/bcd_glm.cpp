@@ -1,0 +1,456 @@
+// Working-set coordinate descent for L1(+L2) GLMs (see bcd_glm.hpp for the objective).
+#include "adasolve/bcd_glm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <Eigen/Dense>
+
+namespace adasolve::bcd {
+namespace {
+
+// ---- column access: the only place that knows the storage ----------------------------------
+
+inline Eigen::Map<const Eigen::VectorXd> col(const DenseColMajor& X, Index j) {
+  return {X.data + j * X.n_rows, static_cast<Eigen::Index>(X.n_rows)};
+}
+inline double col_dot(const DenseColMajor& X, Index j, const double* v) {
+  return col(X, j).dot(Eigen::Map<const Eigen::VectorXd>(v, X.n_rows));
+}
+inline void col_axpy(const DenseColMajor& X, Index j, double a, double* v) {
+  Eigen::Map<Eigen::VectorXd>(v, X.n_rows) += a * col(X, j);
+}
+inline double col_sq(const DenseColMajor& X, Index j) { return col(X, j).squaredNorm(); }
+inline double col_wsq(const DenseColMajor& X, Index j, const double* h) {
+  auto c = col(X, j);
+  return (c.array().square() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows)).sum();
+}
+inline double col_wdot(const DenseColMajor& X, Index j, const double* h, const double* v) {
+  auto c = col(X, j);
+  return (c.array() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows) *
+          Eigen::Map<const Eigen::ArrayXd>(v, X.n_rows)).sum();
+}
+
+template <class Idx>
+inline double col_dot(const CscView<Idx>& X, Index j, const double* v) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * v[X.indices[k]];
+  return s;
+}
+template <class Idx>
+inline void col_axpy(const CscView<Idx>& X, Index j, double a, double* v) {
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) v[X.indices[k]] += a * X.data[k];
+}
+template <class Idx>
+inline double col_sq(const CscView<Idx>& X, Index j) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * X.data[k];
+  return s;
+}
+template <class Idx>
+inline double col_wsq(const CscView<Idx>& X, Index j, const double* h) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += h[X.indices[k]] * X.data[k] * X.data[k];
+  return s;
+}
+template <class Idx>
+inline double col_wdot(const CscView<Idx>& X, Index j, const double* h, const double* v) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) {
+    const Idx i = X.indices[k];
+    s += h[i] * X.data[k] * v[i];
+  }
+  return s;
+}
+
+// ---- scalar helpers -------------------------------------------------------------------------
+
+inline double soft(double x, double t) { return x > t ? x - t : (x < -t ? x + t : 0.0); }
+inline double sigmoid(double t) { return 1.0 / (1.0 + std::exp(-t)); }
+inline double logloss(double t) {  // log(1 + exp(-t)), stable for both signs
+  return t > 0 ? std::log1p(std::exp(-t)) : -t + std::log1p(std::exp(t));
+}
+inline double xlogx(double a) { return a > 0 ? a * std::log(a) : 0.0; }
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <class Design>
+class Solver {
+ public:
+  Solver(const Design& X, const double* y, double* w, double b, const GlmOptions& o)
+      : X_(X), y_(y), w_(w), b_(o.fit_intercept ? b : 0.0), o_(o), n_(X.n_rows), p_(X.n_cols),
+        s_(o.data_scale), quad_(o.loss == GlmLoss::quadratic), v_(n_), theta_(n_), xt_(p_),
+        lip_(p_) {
+    require(n_ > 0 && p_ >= 0, "design must have at least one row");
+    require(o.data_scale > 0 && std::isfinite(o.data_scale), "data_scale must be positive");
+    require(o.l1 >= 0 && o.l2 >= 0 && std::isfinite(o.l1) && std::isfinite(o.l2),
+            "l1 and l2 must be finite and >= 0");
+    require(o.tol >= 0, "tol must be >= 0");
+    require(o.ws_start >= 1, "ws_start must be >= 1");
+    require(o.anderson_k >= 1, "anderson_k must be >= 1");
+    require(o.inner_frac > 0 && o.inner_frac < 1, "inner_frac must be in (0, 1)");
+    const double curv = quad_ ? 1.0 : 0.25;  // bound on the loss' second derivative
+    for (Index j = 0; j < p_; ++j) lip_[j] = s_ * curv * col_sq(X_, j) + o.l2;
+    // v_ is the residual y - z for the quadratic loss and z = Xw + b for the logistic one
+    if (quad_) {
+      for (Index i = 0; i < n_; ++i) v_[i] = y_[i] - b_;
+      for (Index j = 0; j < p_; ++j) if (w_[j] != 0.0) col_axpy(X_, j, -w_[j], v_.data());
+    } else {
+      std::fill(v_.begin(), v_.end(), b_);
+      for (Index j = 0; j < p_; ++j) if (w_[j] != 0.0) col_axpy(X_, j, w_[j], v_.data());
+    }
+  }
+
+  double intercept() const { return b_; }
+
+  GlmResult run() {
+    GlmResult res;
+    std::vector<Index> ws;
+    for (Index outer = 0;; ++outer) {
+      const double kkt = evaluate(res);
+      res.gap_history.push_back(res.gap);
+      res.n_outer = outer;
+      if (res.gap <= o_.tol) { res.info = 0; break; }
+      if (outer >= o_.max_outer || epochs_ >= o_.max_epochs) break;
+      choose_working_set(ws);
+      if (ws.empty()) break;  // nothing violates: the gap left is rounding
+      const double inner_tol = o_.inner_frac * kkt;
+      if (quad_) inner_quadratic(ws, inner_tol, res);
+      else inner_logistic(ws, inner_tol, res);
+    }
+    res.n_epochs = epochs_;
+    return res;
+  }
+
+  /// Duality gap at the current point (fills res.gap/primal/dual, xt_, score_); returns the
+  /// largest violation of the optimality conditions (minimum-norm subgradient, infinity norm).
+  double evaluate(GlmResult& res) {
+    if (o_.fit_intercept) optimise_intercept();
+    double primal = penalty_all();
+    if (quad_) {
+      double rr = 0.0;
+      for (Index i = 0; i < n_; ++i) { theta_[i] = s_ * v_[i]; rr += v_[i] * v_[i]; }
+      primal += 0.5 * s_ * rr;
+    } else {
+      for (Index i = 0; i < n_; ++i) {
+        const double t = y_[i] * v_[i];
+        theta_[i] = s_ * y_[i] * sigmoid(-t);
+        primal += s_ * logloss(t);
+      }
+    }
+    double xt_max = 0.0, kkt = 0.0;
+    score_.assign(p_, 0.0);
+    for (Index j = 0; j < p_; ++j) {
+      xt_[j] = col_dot(X_, j, theta_.data());
+      xt_max = std::max(xt_max, std::abs(xt_[j]));
+      const double g = -xt_[j] + o_.l2 * w_[j];  // gradient of the smooth part
+      const double viol = violation(g, w_[j]);
+      kkt = std::max(kkt, viol);
+      score_[j] = w_[j] != 0.0 ? kInf
+                  : (o_.rule == WsRule::gsl ? (lip_[j] > 0 ? viol / std::sqrt(lip_[j]) : 0.0) : viol);
+    }
+    double dual;
+    if (o_.l2 > 0) {
+      // g*(v) = sum (|v_j| - l1)_+^2 / (2 l2): every theta is feasible, no rescaling needed
+      dual = conjugate_term(1.0);
+      for (Index j = 0; j < p_; ++j) {
+        const double e = std::max(std::abs(xt_[j]) - o_.l1, 0.0);
+        dual -= e * e / (2.0 * o_.l2);
+      }
+    } else if (o_.l1 > 0) {
+      dual = conjugate_term(1.0 / std::max(1.0, xt_max / o_.l1));  // rescaled into the dual box
+    } else {
+      dual = primal - kkt;  // no penalty: no bounded dual; report the gradient norm instead
+    }
+    res.primal = primal;
+    res.dual = dual;
+    res.gap = primal - dual;
+    return kkt;
+  }
+
+ private:
+  // distance from -g to the subdifferential of l1 |.| at wj
+  double violation(double g, double wj) const {
+    if (wj == 0.0) return std::max(std::abs(g) - o_.l1, 0.0);
+    return std::abs(g + (wj > 0 ? o_.l1 : -o_.l1));
+  }
+
+  // -F*(-c theta) for the current theta_
+  double conjugate_term(double c) const {
+    double d = 0.0;
+    if (quad_) {
+      double ty = 0.0, tt = 0.0;
+      for (Index i = 0; i < n_; ++i) { ty += theta_[i] * y_[i]; tt += theta_[i] * theta_[i]; }
+      d = c * ty - c * c * tt / (2.0 * s_);
+    } else {
+      for (Index i = 0; i < n_; ++i) {
+        const double a = std::clamp(c * theta_[i] * y_[i] / s_, 0.0, 1.0);
+        d -= s_ * (xlogx(a) + xlogx(1.0 - a));
+      }
+    }
+    return d;
+  }
+
+  double penalty_all() const {
+    double l1n = 0.0, l2n = 0.0;
+    for (Index j = 0; j < p_; ++j) { l1n += std::abs(w_[j]); l2n += w_[j] * w_[j]; }
+    return o_.l1 * l1n + 0.5 * o_.l2 * l2n;
+  }
+
+  // the intercept minimised exactly: then sum(theta) = 0, the dual constraint it brings
+  void optimise_intercept() {
+    if (quad_) {
+      const double m = std::accumulate(v_.begin(), v_.end(), 0.0) / static_cast<double>(n_);
+      b_ += m;
+      for (auto& r : v_) r -= m;
+      return;
+    }
+    for (int it = 0; it < 50; ++it) {
+      double g = 0.0, h = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        const double sg = sigmoid(-y_[i] * v_[i]);
+        g -= y_[i] * sg;
+        h += sg * (1.0 - sg);
+      }
+      if (std::abs(g) <= 1e-13 * static_cast<double>(n_) || h <= 0) break;
+      const double d = std::clamp(-g / h, -10.0, 10.0);
+      b_ += d;
+      for (auto& z : v_) z += d;
+    }
+  }
+
+  void choose_working_set(std::vector<Index>& ws) {
+    ws.clear();
+    if (o_.rule == WsRule::cyclic) {
+      for (Index j = 0; j < p_; ++j) if (lip_[j] > 0) ws.push_back(j);
+      return;
+    }
+    Index support = 0;
+    for (Index j = 0; j < p_; ++j) support += (w_[j] != 0.0);
+    const Index size = std::min(p_, std::max(o_.ws_start, 2 * support));
+    std::vector<Index> idx(p_);
+    std::iota(idx.begin(), idx.end(), Index(0));
+    auto by_score = [this](Index a, Index b) { return score_[a] > score_[b]; };
+    if (size < p_) std::nth_element(idx.begin(), idx.begin() + size, idx.end(), by_score);
+    for (Index k = 0; k < size; ++k)
+      if (score_[idx[k]] > 0 && lip_[idx[k]] > 0) ws.push_back(idx[k]);
+    std::sort(ws.begin(), ws.end());  // memory order for the column sweeps
+  }
+
+  double penalty_ws(const std::vector<Index>& ws, const double* wv) const {
+    double l1n = 0.0, l2n = 0.0;
+    for (size_t k = 0; k < ws.size(); ++k) { l1n += std::abs(wv[k]); l2n += wv[k] * wv[k]; }
+    return o_.l1 * l1n + 0.5 * o_.l2 * l2n;
+  }
+
+  // ---- quadratic loss: cyclic CD on the working set + Anderson extrapolation ----------------
+  void inner_quadratic(const std::vector<Index>& ws, double inner_tol, GlmResult& res) {
+    const Index m = static_cast<Index>(ws.size());
+    const int K = o_.anderson_k;
+    const Index dim = m + (o_.fit_intercept ? 1 : 0);
+    Eigen::MatrixXd snaps(dim, K + 1);
+    int n_snaps = 0;
+    std::vector<double> w_acc(m), r_acc;
+    double* r = v_.data();
+    for (Index ep = 1; epochs_ < o_.max_epochs; ++ep) {
+      for (Index k = 0; k < m; ++k) {
+        const Index j = ws[k];
+        const double L = lip_[j], old = w_[j];
+        const double g = -s_ * col_dot(X_, j, r) + o_.l2 * old;
+        const double nw = soft(old - g / L, o_.l1 / L);
+        if (nw != old) { col_axpy(X_, j, old - nw, r); w_[j] = nw; }
+      }
+      if (o_.fit_intercept) optimise_intercept();
+      ++epochs_;
+      if (o_.anderson && dim > 0) {
+        for (Index k = 0; k < m; ++k) snaps(k, n_snaps) = w_[ws[k]];
+        if (o_.fit_intercept) snaps(m, n_snaps) = b_;
+        if (++n_snaps == K + 1) {
+          n_snaps = 0;
+          anderson_step(ws, snaps, w_acc, r_acc);
+          r = v_.data();  // the accepted extrapolation swaps the residual buffer
+        }
+      }
+      if (ep % 5 == 0) {
+        double worst = 0.0;
+        for (Index k = 0; k < m; ++k) {
+          const Index j = ws[k];
+          worst = std::max(worst, violation(-s_ * col_dot(X_, j, r) + o_.l2 * w_[j], w_[j]));
+        }
+        if (worst <= inner_tol) break;
+      }
+    }
+  }
+
+  // Extrapolate from the last K+1 iterates (Anderson / RNA as skglm does it); keep the result
+  // only when it lowers the objective restricted to the working set.
+  void anderson_step(const std::vector<Index>& ws, const Eigen::MatrixXd& snaps,
+                     std::vector<double>& w_acc, std::vector<double>& r_acc) {
+    const Index m = static_cast<Index>(ws.size());
+    const int K = static_cast<int>(snaps.cols()) - 1;
+    Eigen::MatrixXd U = snaps.rightCols(K) - snaps.leftCols(K);
+    Eigen::MatrixXd C = U.transpose() * U;
+    Eigen::VectorXd z = C.ldlt().solve(Eigen::VectorXd::Ones(K));
+    const double sz = z.sum();
+    if (!z.allFinite() || sz == 0.0 || !std::isfinite(sz)) return;
+    Eigen::VectorXd c = z / sz;
+    Eigen::VectorXd acc = snaps.rightCols(K) * c;
+    double b_acc = o_.fit_intercept ? acc(m) : 0.0;
+    r_acc.resize(n_);
+    for (Index i = 0; i < n_; ++i) r_acc[i] = y_[i] - b_acc;
+    for (Index k = 0; k < m; ++k) {
+      w_acc[k] = acc(k);
+      if (w_acc[k] != 0.0) col_axpy(X_, ws[k], -w_acc[k], r_acc.data());
+    }
+    if (o_.fit_intercept) {  // the best intercept for the extrapolated weights
+      const double mu = std::accumulate(r_acc.begin(), r_acc.end(), 0.0) / static_cast<double>(n_);
+      b_acc += mu;
+      for (auto& r : r_acc) r -= mu;
+    }
+    double rr_acc = 0.0, rr = 0.0;
+    for (Index i = 0; i < n_; ++i) { rr_acc += r_acc[i] * r_acc[i]; rr += v_[i] * v_[i]; }
+    std::vector<double> w_cur(m);
+    for (Index k = 0; k < m; ++k) w_cur[k] = w_[ws[k]];
+    const double p_acc = 0.5 * s_ * rr_acc + penalty_ws(ws, w_acc.data());
+    const double p_cur = 0.5 * s_ * rr + penalty_ws(ws, w_cur.data());
+    if (p_acc < p_cur) {
+      for (Index k = 0; k < m; ++k) w_[ws[k]] = w_acc[k];
+      b_ = b_acc;
+      v_.swap(r_acc);
+    }
+  }
+
+  // ---- logistic loss: proximal Newton on the working set ------------------------------------
+  void inner_logistic(const std::vector<Index>& ws, double inner_tol, GlmResult& res) {
+    const Index m = static_cast<Index>(ws.size());
+    std::vector<double> gz(n_), h(n_), xd(n_), zt(n_);
+    std::vector<double> grad(m), hd(m), delta(m), wt(m), w0(m);
+    double* z = v_.data();
+    for (int pn = 0; pn < 50 && epochs_ < o_.max_epochs; ++pn) {
+      double gb = 0.0, hb = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        const double sg = sigmoid(-y_[i] * z[i]);
+        gz[i] = -s_ * y_[i] * sg;
+        h[i] = s_ * sg * (1.0 - sg);
+        gb += gz[i];
+        hb += h[i];
+      }
+      double worst = o_.fit_intercept ? std::abs(gb) : 0.0;
+      for (Index k = 0; k < m; ++k) {
+        const Index j = ws[k];
+        grad[k] = col_dot(X_, j, gz.data()) + o_.l2 * w_[j];
+        worst = std::max(worst, violation(grad[k], w_[j]));
+      }
+      if (worst <= inner_tol) break;
+      for (Index k = 0; k < m; ++k) hd[k] = col_wsq(X_, ws[k], h.data()) + o_.l2;
+      std::fill(delta.begin(), delta.end(), 0.0);
+      std::fill(xd.begin(), xd.end(), 0.0);
+      double db = 0.0;
+      // coordinate descent on the quadratic model of the smooth part around (w, b)
+      for (int cd = 0; cd < 20; ++cd) {
+        double change = 0.0;
+        for (Index k = 0; k < m; ++k) {
+          const double H = hd[k];
+          if (H <= 0) continue;
+          const Index j = ws[k];
+          const double cur = w_[j] + delta[k];
+          const double G = grad[k] + col_wdot(X_, j, h.data(), xd.data()) + o_.l2 * delta[k];
+          const double d = soft(cur - G / H, o_.l1 / H) - cur;
+          if (d != 0.0) {
+            delta[k] += d;
+            col_axpy(X_, j, d, xd.data());
+            change = std::max(change, std::abs(d) * H);
+          }
+        }
+        if (o_.fit_intercept && hb > 0) {
+          double G = gb;
+          for (Index i = 0; i < n_; ++i) G += h[i] * xd[i];
+          const double d = -G / hb;
+          db += d;
+          for (auto& x : xd) x += d;
+          change = std::max(change, std::abs(d) * hb);
+        }
+        if (change <= 0.3 * inner_tol) break;
+      }
+      ++epochs_;
+      // backtracking (Armijo) line search on the restricted objective
+      double pred = gb * db, pen0 = 0.0;
+      for (Index k = 0; k < m; ++k) {
+        w0[k] = w_[ws[k]];
+        pred += grad[k] * delta[k] + o_.l1 * (std::abs(w0[k] + delta[k]) - std::abs(w0[k]));
+      }
+      if (!(pred < 0)) break;
+      pen0 = penalty_ws(ws, w0.data());
+      double f0 = 0.0;
+      for (Index i = 0; i < n_; ++i) f0 += s_ * logloss(y_[i] * z[i]);
+      const double p0 = f0 + pen0;
+      double t = 1.0;
+      // a predicted decrease below the rounding of the objective cannot be tested: near the
+      // optimum the quadratic model is exact enough to take the full step
+      bool accepted = -pred <= 1e-13 * std::max(1.0, std::abs(p0));
+      if (accepted) {
+        for (Index k = 0; k < m; ++k) wt[k] = w0[k] + delta[k];
+        for (Index i = 0; i < n_; ++i) zt[i] = z[i] + xd[i];
+      }
+      for (int ls = 0; ls < 30 && !accepted; ++ls, t *= 0.5) {
+        double ft = 0.0;
+        for (Index i = 0; i < n_; ++i) {
+          zt[i] = z[i] + t * xd[i];
+          ft += s_ * logloss(y_[i] * zt[i]);
+        }
+        for (Index k = 0; k < m; ++k) wt[k] = w0[k] + t * delta[k];
+        if (ft + penalty_ws(ws, wt.data()) <= p0 + 1e-4 * t * pred) { accepted = true; break; }
+      }
+      if (!accepted) break;
+      for (Index k = 0; k < m; ++k) w_[ws[k]] = wt[k];
+      b_ += t * db;
+      v_.swap(zt);
+      z = v_.data();
+    }
+  }
+
+  const Design& X_;
+  const double* y_;
+  double* w_;
+  double b_;
+  GlmOptions o_;
+  Index n_, p_;
+  double s_;
+  bool quad_;
+  Index epochs_ = 0;
+  std::vector<double> v_, theta_, xt_, lip_, score_;
+};
+
+}  // namespace
+
+template <class Design>
+GlmResult glm_solve(const Design& X, const double* y, double* w, double* intercept,
+                    const GlmOptions& opt) {
+  require(opt.max_outer >= 0 && opt.max_epochs >= 0, "iteration limits must be >= 0");
+  if (opt.loss == GlmLoss::logistic)
+    for (Index i = 0; i < X.n_rows; ++i)
+      require(y[i] == 1.0 || y[i] == -1.0, "logistic labels must be -1 or +1");
+  Solver<Design> solver(X, y, w, intercept ? *intercept : 0.0, opt);
+  GlmResult res = solver.run();
+  if (intercept) *intercept = solver.intercept();
+  return res;
+}
+
+template <class Design>
+GlmResult glm_gap(const Design& X, const double* y, const double* w, double intercept,
+                  const GlmOptions& opt) {
+  std::vector<double> wc(w, w + X.n_cols);
+  Solver<Design> solver(X, y, wc.data(), intercept, opt);
+  GlmResult res;
+  solver.evaluate(res);
+  return res;
+}
+
+template GlmResult glm_solve(const DenseColMajor&, const double*, double*, double*, const GlmOptions&);
+template GlmResult glm_solve(const CscView<std::int32_t>&, const double*, double*, double*, const GlmOptions&);
+template GlmResult glm_solve(const CscView<std::int64_t>&, const double*, double*, double*, const GlmOptions&);
+template GlmResult glm_gap(const DenseColMajor&, const double*, const double*, double, const GlmOptions&);
+template GlmResult glm_gap(const CscView<std::int32_t>&, const double*, const double*, double, const GlmOptions&);
+template GlmResult glm_gap(const CscView<std::int64_t>&, const double*, const double*, double, const GlmOptions&);
+
+}  // namespace adasolve::bcd
