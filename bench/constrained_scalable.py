@@ -319,12 +319,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench constrained --scalable")
     ap.add_argument("--quick", action="store_true", help="n = 1000 only, short limits")
     ap.add_argument("--sizes", type=int, nargs="+", default=None)
-    ap.add_argument("--limit", type=float, nargs=3, default=[30.0, 45.0, 75.0],
+    ap.add_argument("--limit", type=float, nargs=3, default=[20.0, 30.0, 60.0],
                     metavar=("L1E3", "L1E4", "L1E5"),
                     help="wall-time limit (s) per solver at n <= 1e3, <= 1e4, larger")
-    ap.add_argument("--sketch-limit", type=float, nargs=3, default=[20.0, 30.0, 60.0],
+    ap.add_argument("--sketch-limit", type=float, nargs=3, default=[15.0, 20.0, 45.0],
                     help="the same for the three sketching solvers")
-    ap.add_argument("--stall-limit", type=float, default=20.0,
+    ap.add_argument("--stall-limit", type=float, default=15.0,
                     help="sketch limit on pde_control / eq_least_squares past n = 1e3")
     ap.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=PROBLEMS)
     ap.add_argument("--solvers", nargs="+", default=None)
