@@ -584,7 +584,9 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     nit = 0
     regularized: list = []  # iterations whose KKT matrix got the -delta_c I block
     status, message = 1, STATUS_MESSAGES[1]
-    rng_seed = np.random.default_rng(seed64)
+    # per-iteration seeds of the C++ sketches: a Weyl sequence from seed64 (distinct and
+    # reproducible; a numpy Generator draw costs more than a small problem's sketch solve)
+    kseed = seed64 % (1 << 64)
     check = opts["hessian_check"]
     if check == "auto":
         # a sparse Cholesky of H + rho G^T G is the reliable test; past ~2e4 unknowns its
@@ -599,7 +601,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         return gg + JJ.T @ vv
 
     while True:
-        kkt = float(np.sqrt(gl @ gl + c @ c))
+        kkt = math.sqrt(float(gl @ gl) + float(c @ c))
         if nit == 0:
             history["kkt"].append(kkt)
         if kkt <= tol:
@@ -609,7 +611,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             status, message = 1, STATUS_MESSAGES[1]
             break
 
-        kseed = int(rng_seed.integers(0, 2**63 - 1))
+        kseed = (kseed + 0x9E3779B97F4A7C15) % (1 << 64)
         if sparse_mode:
             sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
                                   opts["xi_B"], opts["pd_threshold"], check != "none", kseed,
