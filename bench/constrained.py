@@ -268,7 +268,20 @@ def run_ipopt(p):
 # 1. the collection
 
 
-def bench_collection(sketches):
+def _best_of(fn, p, repeats):
+    """Run fn(p); runs shorter than 1 s are repeated and the fastest wall time is kept
+    (the shared machine's load otherwise dominates millisecond timings), for every solver."""
+    out = fn(p)
+    for _ in range(repeats - 1):
+        if not out["wall_s"] < 1.0:
+            break
+        again = fn(p)
+        if again["wall_s"] < out["wall_s"]:
+            out = dict(out, wall_s=again["wall_s"])
+    return out
+
+
+def bench_collection(sketches, repeats=3):
     probs, source = collection()
     solvers = [(f"ours[{s}]", lambda p, s=s: run_ours(p, s)) for s in sketches]
     solvers += [("trust-constr", run_trust_constr), ("SLSQP", run_slsqp)]
@@ -280,7 +293,7 @@ def bench_collection(sketches):
         row = {"problem": p.name, "n": len(p.x0)}
         for name, fn in solvers:
             try:
-                out = fn(p)
+                out = _best_of(fn, p, repeats)
             except Exception as exc:  # a peer crashing on a problem counts as a failure
                 out = dict(x=p.x0, nit=-1, nfev=-1, wall_s=float("nan"), err=str(exc))
             kkt = kkt_at(p, out["x"])
@@ -298,6 +311,7 @@ def bench_collection(sketches):
     for name, _ in solvers:
         rs = per[name]
         med = statistics.median([r["wall_s"] for r in rs])
+        ratios = [r["wall_s"] / t["wall_s"] for r, t in zip(rs, per["trust-constr"])]
         summary.append({
             "solver": name,
             "solved": f"{sum(r['ok'] for r in rs)}/{len(rs)}",
@@ -305,6 +319,7 @@ def bench_collection(sketches):
             "median nfev": statistics.median([r["nfev"] for r in rs]),
             "median wall ms": 1e3 * med,
             "wall / trust-constr": med / tc_med,
+            "median of per-problem ratios": statistics.median(ratios),
         })
     return summary, rows, source
 
@@ -433,17 +448,21 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-collection", action="store_true")
     ap.add_argument("--skip-scalable", action="store_true")
     ap.add_argument("--skip-plot", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="collection: best wall time of this many runs (runs under 1 s)")
     args = ap.parse_args(argv)
     sizes = args.sizes or ([1000] if args.quick else [1000, 10000, 100000])
     sketches = ["gaussian", "countsketch", "kaczmarz", "exact"]
     sections, notes = {}, []
     if not args.skip_collection:
-        summary, rows, source = bench_collection(sketches)
+        summary, rows, source = bench_collection(sketches, repeats=args.repeats)
         sections["Collection summary"] = summary
         sections["Collection per problem"] = rows
         notes.append(f"Collection: {source}. Success = KKT residual <= {KKT_TOL} with "
                      "least-squares multipliers at the returned x and f within 1e-6 (relative) "
-                     "of f_star.")
+                     f"of f_star. Wall time: best of {args.repeats} runs for runs under 1 s "
+                     "(every solver alike). 'wall / trust-constr' is the ratio of the median "
+                     "wall times; the last column is the median of the per-problem ratios.")
     if not args.skip_scalable:
         timeout = min(args.timeout, 20.0) if args.quick else args.timeout
         sections["Scalable problems"] = bench_scalable(sizes, sketches, timeout)

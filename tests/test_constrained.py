@@ -542,3 +542,21 @@ def test_hs61_rank_deficient_start_solved(sketch):
     res0 = adasolve.minimize_eq(p.fun, p.x0, jac=p.jac, constraints=p.constraints, hess=p.hess,
                                 sketch=sketch, seed=0, options={"delta_c": 0.0})
     assert res0.status == 4 and not res0.success and res0.nit == 0
+
+
+def test_forcing_option_tightens_inner_tolerance():
+    if "HS78" not in CUTEST:
+        pytest.skip("adasolve.problems not available")
+    p = CUTEST["HS78"]
+    kw = dict(jac=p.jac, constraints=p.constraints, hess=p.hess, sketch="countsketch", seed=0)
+    res = adasolve.minimize_eq(p.fun, p.x0, options={"forcing": (1.0, 1.0)}, **kw)
+    assert res.success
+    kkt = res.history["kkt"]
+    for i, ratio in enumerate(res.history["inner_tol_ratio"]):
+        assert ratio <= min(0.1, kkt[i]) * (1 + 1e-12)
+    base = adasolve.minimize_eq(p.fun, p.x0, **kw)
+    assert max(base.history["inner_tol_ratio"]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="forcing"):
+        adasolve.minimize_eq(p.fun, p.x0, options={"forcing": 0.5}, **kw)
+    with pytest.raises(ValueError, match="forcing"):
+        adasolve.minimize_eq(p.fun, p.x0, options={"forcing": (-1.0, 1.0)}, **kw)

@@ -147,7 +147,9 @@ struct Sketcher {
       if (countsketch) {
         str.setZero();
         for (Index i = 0; i < N; ++i) {
-          h[i] = col(rng);
+          // As wide as the system: no collisions (a signed identity), so the step is the
+          // exact projection instead of a rank-deficient one with empty buckets.
+          h[i] = k >= N ? static_cast<int>(i) : col(rng);
           sg[i] = (rng() & 1u) ? 1.0 : -1.0;
           str[h[i]] += sg[i] * r[i];
         }

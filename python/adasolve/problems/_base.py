@@ -123,22 +123,31 @@ def from_scalar_code(name: str, f: Callable, c: Callable, x0, *, f_star=None,
         return last_c["val"]
 
     def jac(x):
-        return np.array(_fd(x).g, dtype=float)
+        return _fd(x).grad()
 
     def cval(x):
         return np.array([float(ci) for ci in c([float(t) for t in x])], dtype=float)
 
     def cjac(x):
-        return np.array([ci.g for ci in _cd(x)], dtype=float).reshape(m, n)
+        J = np.zeros((m, n))
+        for r, ci in enumerate(_cd(x)):
+            for j, t in ci.g.items():
+                J[r, j] = t
+        return J
 
     def chess(x, v):
         H = np.zeros((n, n))
         for vi, ci in zip(v, _cd(x)):
-            H += vi * ci.H
+            if ci.H:
+                vi = float(vi)
+                for (i, j), t in ci.H.items():
+                    H[i, j] += vi * t
+                    if i != j:
+                        H[j, i] += vi * t
         return H
 
     def hess(x, v):
-        return np.array(_fd(x).H, dtype=float) + chess(x, v)
+        return _fd(x).hessian() + chess(x, v)
 
     xs = None if x_star is None else np.asarray(x_star, dtype=float)
     return EqualityProblem(name, n, m, x0, fun, jac, hess, cval, cjac, chess,
