@@ -452,7 +452,7 @@ SKETCH_SKIP = {
 }
 # At KKT 1e-6 these stop with |f - f_star| just above 1e-6 relative (1.2e-6 for BT3, 1.1e-6 for
 # HS52); one more Newton step fixes it, so they are solved at tol=1e-8 instead.
-TIGHT_TOL = {"BT3": 1e-8, "HS52": 1e-8}
+TIGHT_TOL = {"BT3": 1e-8, "HS52": 1e-8, "BT11": 1e-8}
 SUBSET = ["HS6", "HS7", "HS28", "HS40", "HS42", "HS52", "HS78", "BT2", "BT3", "BT9", "BT11",
           "MWRIGHT"]
 
