@@ -1,5 +1,10 @@
 """Large sparse path of minimize_eq: cached LDL^T with inertia, warm starts, sparse Kaczmarz."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -131,3 +136,24 @@ def test_sparse_logistic_hessian_path(sketch):
                                sketch=sketch, seed=0, tol=1e-6, maxiter=60)
     assert res.success and res.kkt_residual <= 1e-6
     assert abs(res.x @ res.x - 1) < 1e-6
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
+def test_exact_fill_in_beyond_memory_is_reported_not_a_crash():
+    # The sparse LDL^T of this KKT matrix fills in to ~2e8 entries (> 3 GB): under a 2 GB
+    # address-space limit the solver must stop cleanly with status 7, not segfault.
+    code = textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (2_000_000_000, 2_000_000_000))
+        from adasolve import minimize_eq
+        from adasolve.problems import constrained_logistic
+        q = constrained_logistic(20000, seed=0)
+        r = minimize_eq(q.fun, q.x0, jac=q.jac, hess=q.hess, constraints=q.constraints,
+                        sketch="exact", maxiter=3)
+        print("STATUS", r.status, r.message)
+    """)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "STATUS 7" in out.stdout and "fill-in" in out.stdout, out.stdout

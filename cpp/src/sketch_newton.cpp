@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -310,10 +312,12 @@ Sketch parse_sketch(const std::string& name) {
 // solve. The symbolic analysis is cached across outer iterations.
 
 struct SparseKKTCache::Impl {
-  using CSC = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
-  Eigen::SimplicialLDLT<CSC, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt;
+  // 64-bit indices: the fill-in of L can pass 2^31 entries long before the KKT matrix does
+  using SI = std::int64_t;
+  using CSC = Eigen::SparseMatrix<double, Eigen::ColMajor, SI>;
+  Eigen::SimplicialLDLT<CSC, Eigen::Lower, Eigen::AMDOrdering<SI>> ldlt;
   CSC Kreg;                         // lower triangle incl. every diagonal entry
-  std::vector<int> outer, inner;    // pattern the analysis was done for
+  std::vector<SI> outer, inner;     // pattern the analysis was done for
   std::vector<double*> diag;        // pointers to Kreg's diagonal entries
   Vec diag0;                        // diagonal without shift / regularization
   bool valid = false;               // last factorization usable
@@ -335,16 +339,17 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
   SparseKKTCache& cache = *opt_.cache;
   SparseKKTCache::Impl& C = *cache.impl;
   using CSC = SparseKKTCache::Impl::CSC;
+  using SI = SparseKKTCache::Impl::SI;
   // lower triangle of K with explicit diagonal entries (so shifting keeps the pattern)
-  std::vector<Eigen::Triplet<double, int>> t;
+  std::vector<Eigen::Triplet<double, SI>> t;
   t.reserve(static_cast<size_t>(H.nonZeros() + G.nonZeros() + N_));
   for (int i = 0; i < H.outerSize(); ++i)
     for (SparseMat::InnerIterator it(H, i); it; ++it)
-      if (it.col() <= i) t.emplace_back(i, it.col(), it.value());
+      if (it.col() <= i) t.emplace_back(SI(i), SI(it.col()), it.value());
   for (int i = 0; i < G.outerSize(); ++i)
     for (SparseMat::InnerIterator it(G, i); it; ++it)
-      t.emplace_back(static_cast<int>(n_) + i, it.col(), it.value());
-  for (Index i = 0; i < N_; ++i) t.emplace_back(static_cast<int>(i), static_cast<int>(i), 0.0);
+      t.emplace_back(SI(n_ + i), SI(it.col()), it.value());
+  for (Index i = 0; i < N_; ++i) t.emplace_back(SI(i), SI(i), 0.0);
   CSC Kl(N_, N_);
   Kl.setFromTriplets(t.begin(), t.end());
   Kl.makeCompressed();
@@ -354,7 +359,16 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
                     std::equal(C.inner.begin(), C.inner.end(), Kl.innerIndexPtr());
   C.Kreg = std::move(Kl);
   if (!same) {
-    C.ldlt.analyzePattern(C.Kreg);
+    C.valid = false;
+    try {
+      C.ldlt.analyzePattern(C.Kreg);  // allocates L: this is where too much fill-in shows
+    } catch (const std::bad_alloc&) {
+      C.outer.clear();
+      throw std::runtime_error(
+          "sketch='exact': the sparse LDL^T factor of the KKT matrix (" + std::to_string(N_) +
+          " unknowns) does not fit in memory because of fill-in; use sketch='kaczmarz', "
+          "'countsketch' or 'gaussian', which never factorize");
+    }
     ++cache.analyses;
     C.outer.assign(C.Kreg.outerIndexPtr(), C.Kreg.outerIndexPtr() + N_ + 1);
     C.inner.assign(C.Kreg.innerIndexPtr(), C.Kreg.innerIndexPtr() + C.Kreg.nonZeros());
@@ -363,7 +377,7 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
   C.diag0.resize(N_);
   for (Index j = 0; j < N_; ++j) {
     // column j's first stored row is j itself (lower triangle, sorted, diagonal present)
-    const int p = C.Kreg.outerIndexPtr()[j];
+    const SI p = C.Kreg.outerIndexPtr()[j];
     C.diag[static_cast<size_t>(j)] = C.Kreg.valuePtr() + p;
     C.diag0[j] = C.Kreg.valuePtr()[p];
   }
@@ -375,7 +389,12 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
   for (int attempt = 0; attempt < 40; ++attempt) {
     for (Index j = 0; j < n_; ++j) *C.diag[static_cast<size_t>(j)] = C.diag0[j] + shift;
     for (Index j = n_; j < N_; ++j) *C.diag[static_cast<size_t>(j)] = -dc;
-    C.ldlt.factorize(C.Kreg);
+    try {
+      C.ldlt.factorize(C.Kreg);
+    } catch (const std::bad_alloc&) {
+      throw std::runtime_error("sketch='exact': out of memory in the sparse LDL^T factorization "
+                               "of the KKT matrix; use a sketch instead");
+    }
     ++cache.factorizations;
     bool ok = C.ldlt.info() == Eigen::Success;
     if (ok) {

@@ -53,6 +53,7 @@ STATUS_MESSAGES = {
     4: "The constraint Jacobian is rank-deficient at the current iterate.",
     5: "A user function raised or returned a non-finite value.",
     6: "Stopped by the callback.",
+    7: "The KKT system could not be factorized (out of memory).",
 }
 
 _DEFAULT_OPTIONS = dict(
@@ -636,13 +637,19 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             break
 
         kseed = (kseed + 0x9E3779B97F4A7C15) % (1 << 64)
-        if sparse_mode:
-            sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
-                                  opts["xi_B"], opts["pd_threshold"], check != "none", kseed,
-                                  {"cg": 2, "inertia": 3}.get(check, 1), cache=kkt_cache)
-        else:
-            sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"], opts["pd_threshold"],
-                                 check != "none", kseed)
+        try:
+            if sparse_mode:
+                sysk = _sn.kkt_sparse(n, *_csr_args(H), m, *_csr_args(J), gl, c, sketch, k_size,
+                                      opts["xi_B"], opts["pd_threshold"], check != "none",
+                                      kseed, {"cg": 2, "inertia": 3}.get(check, 1),
+                                      cache=kkt_cache)
+            else:
+                sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"],
+                                     opts["pd_threshold"], check != "none", kseed)
+        except (MemoryError, RuntimeError) as exc:
+            # a direct factorization whose fill-in does not fit: report, keep the iterate
+            status, message = 7, f"{STATUS_MESSAGES[7]} {exc}; returning the last iterate."
+            break
         delta_c = 0.0
         if m and not sparse_mode:
             smin, smax = sysk.jac_min_sv, sysk.jac_max_sv
