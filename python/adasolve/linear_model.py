@@ -38,8 +38,8 @@ def _with_intercept_column(X):
 _FAST_RULES = ("cyclic", "gs", "gsl")
 
 
-def _glm_design(X):
-    """Borrow X for the C++ working-set solver: (solve, gap) callables bound to the design.
+def _glm_solve(X, y, w, b, **kw):
+    """Run the C++ working-set solver on X, borrowed; ``w`` is updated in place.
 
     Dense input is used as is when Fortran-ordered (one copy otherwise, as scikit-learn's Lasso);
     sparse input becomes CSC (one copy from CSR; none when it is CSC with matching index dtypes).
@@ -51,21 +51,29 @@ def _glm_design(X):
         indptr = np.ascontiguousarray(Xc.indptr, dtype=idx)
         indices = np.ascontiguousarray(Xc.indices, dtype=idx)
         data = np.ascontiguousarray(Xc.data, dtype=np.float64)
-        n, p = Xc.shape
-        return (lambda y, w, b, **kw: glm.solve_csc(n, p, indptr, indices, data, y, w, b, **kw),
-                lambda y, w, b, **kw: glm.gap_csc(n, p, indptr, indices, data, y, w, b, **kw))
-    Xf = np.asfortranarray(X, dtype=np.float64)
-    return (lambda y, w, b, **kw: glm.solve_dense(Xf, y, w, b, **kw),
-            lambda y, w, b, **kw: glm.gap_dense(Xf, y, w, b, **kw))
-
-
-def _warn_not_converged(est, gap, target):
-    warnings.warn(f"{type(est).__name__} did not converge: duality gap {gap:.3g} > {target:.3g} "
-                  "after the iteration limit; increase max_iter or tol.", ConvergenceWarning,
-                  stacklevel=3)
+        return glm.solve_csc(*Xc.shape, indptr, indices, data, y, w, b, **kw)
+    return glm.solve_dense(np.asfortranarray(X, dtype=np.float64), y, w, b, **kw)
 
 
 class _BCDLinear(BaseEstimator):
+    def _check_block_size(self):
+        if not (isinstance(self.block_size, (int, np.integer)) and self.block_size >= 1):
+            raise ValueError(f"block_size must be an integer >= 1, got {self.block_size!r}")
+
+    def _fit_glm(self, X, y, w, b, target, **kw):
+        """The fast path shared by the estimators: run the solver, record gap and epochs."""
+        max_epochs = 100000 if self.max_iter is None else int(self.max_iter)
+        res = _glm_solve(X, y, w, b, fit_intercept=bool(self.fit_intercept), tol=target,
+                         rule=self.rule, ws_start=int(self.block_size), max_epochs=max_epochs,
+                         max_outer=1000, **kw)
+        self.dual_gap_ = float(res["gap"])
+        self.n_iter_ = int(res["n_epochs"])
+        if res["info"] != 0:
+            warnings.warn(f"{type(self).__name__} did not converge: duality gap "
+                          f"{self.dual_gap_:.3g} > {target:.3g} after the iteration limit; "
+                          "increase max_iter or tol.", ConvergenceWarning, stacklevel=4)
+        return res
+
     def _solve(self, problem):
         res = bcd_minimize(problem, rule=self.rule, block_size=min(self.block_size, problem.n_vars),
                            blocks=self.blocks, update=self.update, maxiter=self.max_iter,
@@ -157,8 +165,7 @@ class ElasticNet(RegressorMixin, _BCDLinear):
         ratio = self._ratio()
         if not 0 <= ratio <= 1:
             raise ValueError(f"l1_ratio must be in [0, 1], got {ratio}")
-        if not (isinstance(self.block_size, (int, np.integer)) and self.block_size >= 1):
-            raise ValueError(f"block_size must be an integer >= 1, got {self.block_size!r}")
+        self._check_block_size()
         if fast:
             return self._fit_fast(X, y, ratio)
         return self._fit_engine(X, y, ratio)
@@ -173,18 +180,10 @@ class ElasticNet(RegressorMixin, _BCDLinear):
         if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
             w[:] = self.coef_
             b = float(self.intercept_) if self.fit_intercept else 0.0
-        solve, _ = _glm_design(X)
-        max_epochs = 100000 if self.max_iter is None else int(self.max_iter)
-        res = solve(y, w, b, loss="quadratic", data_scale=1.0 / n, l1=self.alpha * ratio,
-                    l2=self.alpha * (1 - ratio), fit_intercept=bool(self.fit_intercept), tol=target,
-                    rule=self.rule, ws_start=int(self.block_size), max_epochs=max_epochs,
-                    max_outer=1000)
+        res = self._fit_glm(X, y, w, b, target, loss="quadratic", data_scale=1.0 / n,
+                            l1=self.alpha * ratio, l2=self.alpha * (1 - ratio))
         self.coef_ = w
         self.intercept_ = float(res["intercept"]) if self.fit_intercept else 0.0
-        self.dual_gap_ = float(res["gap"])
-        self.n_iter_ = int(res["n_epochs"])
-        if res["info"] != 0:
-            _warn_not_converged(self, self.dual_gap_, target)
         return self
 
     def _fit_engine(self, X, y, ratio):
@@ -395,10 +394,7 @@ class LogisticRegression(ClassifierMixin, _BCDLinear):
 
     def _fit_fast(self, X, yi):
         n, p = X.shape
-        if not (isinstance(self.block_size, (int, np.integer)) and self.block_size >= 1):
-            raise ValueError(f"block_size must be an integer >= 1, got {self.block_size!r}")
-        if not sp.issparse(X):
-            X = np.asfortranarray(X)  # column-major for the coordinate sweeps (a copy if C-ordered)
+        self._check_block_size()
         ys = np.where(yi == 1, 1.0, -1.0)
         target = self.tol * n * self.C * np.log(2.0)
         w = np.zeros(p)
@@ -407,17 +403,10 @@ class LogisticRegression(ClassifierMixin, _BCDLinear):
         if self.warm_start and prev is not None and prev.shape == (1, p):
             w[:] = prev[0]
             b = float(self.intercept_[0]) if self.fit_intercept else 0.0
-        solve, _ = _glm_design(X)
-        max_epochs = 100000 if self.max_iter is None else int(self.max_iter)
-        res = solve(ys, w, b, loss="logistic", data_scale=float(self.C), l1=1.0, l2=0.0,
-                    fit_intercept=bool(self.fit_intercept), tol=target, rule=self.rule,
-                    ws_start=int(self.block_size), max_epochs=max_epochs, max_outer=1000)
+        res = self._fit_glm(X, ys, w, b, target, loss="logistic", data_scale=float(self.C),
+                            l1=1.0, l2=0.0)
         self.coef_ = w.reshape(1, p)
         self.intercept_ = np.array([res["intercept"] if self.fit_intercept else 0.0])
-        self.dual_gap_ = float(res["gap"])
-        self.n_iter_ = int(res["n_epochs"])
-        if res["info"] != 0:
-            _warn_not_converged(self, self.dual_gap_, target)
         return self
 
     def decision_function(self, X):
