@@ -35,6 +35,16 @@ S* mptr(Arr<S>& a, const char* name, Index n) {
   return a.mutable_data();
 }
 
+// F^-1 V for one vector (d,) or a batch (k, d), into `out`; the same for both classes
+template <class T, class S>
+void ihvp(const T& self, const Arr<S>& V, Arr<S>& X) {
+  const S* v = cptr<S>(V, "v", 2, self.dim());
+  const Index k = V.ndim() == 2 ? V.shape(0) : 1;
+  S* x = mptr<S>(X, "out", k * self.dim());
+  py::gil_scoped_release nogil;
+  self.ihvp(v, k, x);
+}
+
 template <class S>
 void bind_type(py::module_& m, const std::string& suffix) {
   using St = mf::StaticIHVP<S>;
@@ -55,13 +65,7 @@ void bind_type(py::module_& m, const std::string& suffix) {
       .def_property_readonly("dim", &St::dim)
       .def_property_readonly("block_size", &St::block_size)
       .def("ihvp",
-           [](const St& self, const Arr<S>& V, Arr<S>& X) {
-             const S* v = cptr<S>(V, "v", 2, self.dim());
-             const Index k = V.ndim() == 2 ? V.shape(0) : 1;
-             S* x = mptr<S>(X, "out", k * self.dim());
-             py::gil_scoped_release nogil;
-             self.ihvp(v, k, x);
-           },
+           &ihvp<St, S>,
            py::arg("v").noconvert(), py::arg("out").noconvert())
       .def("quad",
            [](const St& self, const Arr<S>& V, Arr<double>& out) {
@@ -117,13 +121,7 @@ void bind_type(py::module_& m, const std::string& suffix) {
            },
            py::arg("g").noconvert())
       .def("ihvp",
-           [](const Sl& self, const Arr<S>& V, Arr<S>& X) {
-             const S* v = cptr<S>(V, "v", 2, self.dim());
-             const Index k = V.ndim() == 2 ? V.shape(0) : 1;
-             S* x = mptr<S>(X, "out", k * self.dim());
-             py::gil_scoped_release nogil;
-             self.ihvp(v, k, x);
-           },
+           &ihvp<Sl, S>,
            py::arg("v").noconvert(), py::arg("out").noconvert())
       .def("update_and_ihvp",
            [](Sl& self, const Arr<S>& g, py::object v, Arr<S>& X) {
