@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <string>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -359,16 +358,8 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
                     std::equal(C.inner.begin(), C.inner.end(), Kl.innerIndexPtr());
   C.Kreg = std::move(Kl);
   if (!same) {
-    C.valid = false;
-    try {
-      C.ldlt.analyzePattern(C.Kreg);  // allocates L: this is where too much fill-in shows
-    } catch (const std::bad_alloc&) {
-      C.outer.clear();
-      throw std::runtime_error(
-          "sketch='exact': the sparse LDL^T factor of the KKT matrix (" + std::to_string(N_) +
-          " unknowns) does not fit in memory because of fill-in; use sketch='kaczmarz', "
-          "'countsketch' or 'gaussian', which never factorize");
-    }
+    C.valid = false;  // until a factorization succeeds (std::bad_alloc on too much fill-in)
+    C.ldlt.analyzePattern(C.Kreg);
     ++cache.analyses;
     C.outer.assign(C.Kreg.outerIndexPtr(), C.Kreg.outerIndexPtr() + N_ + 1);
     C.inner.assign(C.Kreg.innerIndexPtr(), C.Kreg.innerIndexPtr() + C.Kreg.nonZeros());
@@ -389,12 +380,7 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
   for (int attempt = 0; attempt < 40; ++attempt) {
     for (Index j = 0; j < n_; ++j) *C.diag[static_cast<size_t>(j)] = C.diag0[j] + shift;
     for (Index j = n_; j < N_; ++j) *C.diag[static_cast<size_t>(j)] = -dc;
-    try {
-      C.ldlt.factorize(C.Kreg);
-    } catch (const std::bad_alloc&) {
-      throw std::runtime_error("sketch='exact': out of memory in the sparse LDL^T factorization "
-                               "of the KKT matrix; use a sketch instead");
-    }
+    C.ldlt.factorize(C.Kreg);
     ++cache.factorizations;
     bool ok = C.ldlt.info() == Eigen::Success;
     if (ok) {

@@ -646,9 +646,12 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             else:
                 sysk = _sn.kkt_dense(H, J, gl, c, sketch, k_size, opts["xi_B"],
                                      opts["pd_threshold"], check != "none", kseed)
-        except (MemoryError, RuntimeError) as exc:
-            # a direct factorization whose fill-in does not fit: report, keep the iterate
-            status, message = 7, f"{STATUS_MESSAGES[7]} {exc}; returning the last iterate."
+        except MemoryError:
+            # typically a direct solve whose fill-in does not fit: report, keep the iterate
+            hint = (" The direct solve (the sparse LDL^T factor's fill-in, or the dense KKT "
+                    "matrix) does not fit in memory; use sketch='kaczmarz', 'countsketch' or "
+                    "'gaussian', which never factorize." if sketch == "exact" else "")
+            status, message = 7, f"{STATUS_MESSAGES[7]}{hint} Returning the last iterate."
             break
         delta_c = 0.0
         if m and not sparse_mode:
