@@ -616,6 +616,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     if check == "inertia" and not (sparse_mode and sketch == "exact"):
         check = "cholesky"  # inertia needs the sparse factorization of the exact mode
     kkt_cache = _sn.SparseKKTCache() if sparse_mode and sketch == "exact" else None
+    warm = opts["warm_start"] and sketch != "exact"  # a direct solve has no use for a start
     z_prev = None
     fd_eps = math.sqrt(np.finfo(float).eps)
     forcing_c, forcing_p = opts["forcing"] or (math.inf, 0.0)
@@ -700,7 +701,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             delta = max(min(delta, d_trial), opts["delta_min"])
             paper_scale = 1.0 / (sysk.kkt_fro_norm * psi)
         steps_this = 0
-        if opts["warm_start"] and z_prev is not None and sketch != "exact":
+        if warm and z_prev is not None:
             sysk.warm_start(z_prev)  # kept only if it beats z = 0
         while True:
             # Forcing term: a tighter inner tolerance than delta near a solution (still
@@ -723,7 +724,8 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 delta = max(min(delta, d_trial), opts["delta_min"])
         inner_total += steps_this
         dx, dv = sysk.dx, sysk.dv
-        z_prev = np.concatenate([dx, dv])
+        if warm:
+            z_prev = np.concatenate([dx, dv])
         resid = sysk.resid_norm
 
         # ---- Armijo line search on the exact augmented Lagrangian ----------------------
