@@ -1,8 +1,39 @@
 // adasolve._core: the one extension module. This file only gathers the families.
 #include "bindings.hpp"
 
+namespace {
+
+// Ctrl-C inside a long C++ call: the loop (GIL released) polls this hook every ~20 ms of
+// work; it takes the GIL, lets Python run its signal handlers, and keeps the exception they
+// raised (KeyboardInterrupt for SIGINT) so that the translator below re-raises that very one.
+thread_local PyObject* t_pending_type = nullptr;
+thread_local PyObject* t_pending_value = nullptr;
+thread_local PyObject* t_pending_tb = nullptr;
+
+bool python_interrupt_pending() {
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() == 0) return false;
+  PyErr_Fetch(&t_pending_type, &t_pending_value, &t_pending_tb);
+  return true;
+}
+
+}  // namespace
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "adasolve's C++ cores (private: use the adasolve package)";
+  adasolve::set_interrupt_hook(&python_interrupt_pending);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const adasolve::Interrupted&) {
+      if (t_pending_type != nullptr) {
+        PyErr_Restore(t_pending_type, t_pending_value, t_pending_tb);
+        t_pending_type = t_pending_value = t_pending_tb = nullptr;
+      } else {
+        PyErr_SetNone(PyExc_KeyboardInterrupt);
+      }
+    }
+  });
   m.def("max_threads", &adasolve::max_threads,
         "Number of OpenMP threads the C++ cores use (1 when built without OpenMP).");
 #ifdef ADASOLVE_HAVE_OPENMP

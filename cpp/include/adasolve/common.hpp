@@ -52,4 +52,43 @@ inline void require(bool cond, const std::string& what) {
 /// Number of OpenMP threads the cores will use (1 without OpenMP).
 int max_threads();
 
+// ---------------------------------------------------------------------------------------
+// Interruption (Ctrl-C). The cores know nothing of Python: a host installs a hook that
+// says whether the computation should stop (the Python bindings check for pending signals),
+// and long loops call an InterruptCheck every iteration. Without a hook nothing is checked.
+
+/// Thrown out of a long computation when the host hook asked it to stop.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("computation interrupted") {}
+};
+
+/// Returns true when the computation should stop. Called from the thread running the loop,
+/// never from inside an OpenMP parallel region.
+using InterruptHook = bool (*)();
+
+/// Install (or, with nullptr, remove) the process-wide interrupt hook.
+void set_interrupt_hook(InterruptHook hook);
+
+/// Cheap periodic poll of the interrupt hook, for the outer loop of an iterative method.
+///
+/// `operator()(work)` adds `work` (any unit, e.g. nonzeros touched) to a counter; only when
+/// it passes `stride` does it read the clock, and only when `period_ms` have passed since the
+/// last call of the hook does it call the hook, so a poll per iteration costs a few
+/// nanoseconds. Throws Interrupted when the hook says stop.
+class InterruptCheck {
+ public:
+  explicit InterruptCheck(double stride = 2e5, double period_ms = 20.0);
+  void operator()(double work = 1.0) {
+    if (!active_) return;
+    acc_ += work;
+    if (acc_ >= stride_) poll();
+  }
+
+ private:
+  void poll();
+  bool active_;
+  double acc_ = 0.0, stride_;
+  std::int64_t period_ns_, last_ns_;
+};
+
 }  // namespace adasolve
