@@ -25,7 +25,8 @@ from adasolve import SlidingIHVP, StaticIHVP, bcd_minimize, topo_swap  # noqa: E
 from adasolve._validation import check_sparse_structure  # noqa: E402
 from adasolve.bcd import LeastSquares, Logistic, Softmax  # noqa: E402
 
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
+                database=None)
 
 
 # ------------------------------------------------------------------------------------------
@@ -73,8 +74,7 @@ def _csr(n_rows, n_cols, indptr, indices, dtype=np.int32):
     return A
 
 
-@FUZZ
-@settings(max_examples=300)
+@settings(FUZZ, max_examples=300)
 @given(compressed_arrays(), st.sampled_from([np.int32, np.int64]))
 def test_fuzz_sparse_validator_matches_reference(arrays, idx_dtype):
     A = _csr(*arrays, dtype=idx_dtype)
@@ -112,7 +112,7 @@ for n, m, indptr, indices in json.loads(sys.stdin.read()):
         "lasso": lambda A: Lasso(alpha=0.1, max_iter=50).fit(A, np.ones(A.shape[0])).coef_,
         "linear_constraint": lambda A: minimize_eq(
             lambda x: x @ x, np.ones(A.shape[1]), jac=lambda x: 2 * x,
-            constraints=[LinearConstraint(A, 1, 1)], options={"maxiter": 20}).x,
+            constraints=[LinearConstraint(A, 1, 1)], maxiter=20).x,
     }
     if n == m:
         calls["solve_sor"] = lambda A: solve_sor(A, np.ones(n), maxiter=20)[0]
@@ -165,8 +165,7 @@ def test_fuzz_sparse_entry_points_in_child():
 # M-FAC: the sliding window equals a rebuild; the static inverse is the inverse
 
 
-@FUZZ
-@settings(max_examples=25)
+@settings(FUZZ, max_examples=25)
 @given(
     d=st.integers(2, 80),
     m=st.integers(1, 12),
@@ -188,8 +187,7 @@ def test_fuzz_sliding_equals_rebuild(d, m, log_damp, block, log_scales, seed):
     assert np.linalg.norm(got - ref) <= 1e-10 * np.linalg.norm(ref)
 
 
-@FUZZ
-@settings(max_examples=25)
+@settings(FUZZ, max_examples=25)
 @given(d=st.integers(1, 30), m=st.integers(1, 10), log_damp=st.floats(-3, 2),
        log_scale=st.floats(-3, 3), seed=st.integers(0, 2**16))
 def test_fuzz_static_is_inverse(d, m, log_damp, log_scale, seed):
@@ -203,8 +201,7 @@ def test_fuzz_static_is_inverse(d, m, log_damp, log_scale, seed):
     assert np.linalg.norm(F @ x - v) <= 1e-8 * np.linalg.cond(F) * np.linalg.norm(v)
 
 
-@FUZZ
-@settings(max_examples=30)
+@settings(FUZZ, max_examples=30)
 @given(dim=st.one_of(st.integers(-3, 0), st.integers(2**40, 2**70)), m=st.integers(-2, 2**40))
 def test_fuzz_sliding_sizes(dim, m):
     with pytest.raises((ValueError, MemoryError)):
@@ -215,8 +212,7 @@ def test_fuzz_sliding_sizes(dim, m):
 # BCD and topological swaps: overflow is never a success
 
 
-@FUZZ
-@settings(max_examples=30)
+@settings(FUZZ, max_examples=30)
 @given(log_scale=st.sampled_from([-200, -100, -10, 0, 10, 100, 155, 160, 200, 300]),
        loss=st.sampled_from(["ls", "logistic"]), l2=st.sampled_from([0.0, 1.0]),
        seed=st.integers(0, 2**16))
@@ -232,8 +228,7 @@ def test_fuzz_bcd_never_nonfinite_success(log_scale, loss, l2, seed):
         assert res.status == 3 and not res.success
 
 
-@FUZZ
-@settings(max_examples=12)
+@settings(FUZZ, max_examples=12)
 @given(log_scale=st.sampled_from([-150, -10, 0, 10, 150, 160, 300]), seed=st.integers(0, 2**16))
 def test_fuzz_topo_swap_never_nonfinite_success(log_scale, seed):
     rng = np.random.default_rng(seed)
@@ -246,8 +241,7 @@ def test_fuzz_topo_swap_never_nonfinite_success(log_scale, seed):
         assert res.status in (1, 2, 3)
 
 
-@FUZZ
-@settings(max_examples=40)
+@settings(FUZZ, max_examples=40)
 @given(labels=st.lists(st.integers(0, 10**7), min_size=3, max_size=12))
 def test_fuzz_softmax_labels(labels):
     n = len(labels)
