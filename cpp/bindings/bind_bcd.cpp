@@ -18,11 +18,14 @@ using IArr = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast
 
 // CSR given as (n_rows, n_cols, indptr, indices, data) -> Eigen sparse (the engine owns a copy).
 template <int Order>
-Eigen::SparseMatrix<double, Order> to_sparse(const py::tuple& t) {
+Eigen::SparseMatrix<double, Order> to_sparse(const py::tuple& t, const std::string& name) {
   const Index nr = t[0].cast<Index>(), nc = t[1].cast<Index>();
   IArr ip = t[2].cast<IArr>(), ix = t[3].cast<IArr>();
   DArr dv = t[4].cast<DArr>();
-  if (ip.ndim() != 1 || ip.shape(0) != nr + 1) throw std::invalid_argument("indptr must have n_rows + 1 entries");
+  if (ip.ndim() != 1 || ix.ndim() != 1 || dv.ndim() != 1 || ix.shape(0) != dv.shape(0))
+    throw std::invalid_argument(name + ": indptr, indices and data must be 1-D, len(indices) == len(data)");
+  adasolve::check_compressed<std::int64_t>(name, "column", nr, nc, ip.data(), ip.shape(0),
+                                           ix.data(), ix.shape(0));
   const auto* p = ip.data();
   const auto* j = ix.data();
   const double* v = dv.data();
@@ -66,13 +69,13 @@ std::unique_ptr<bcd::Solver> make_solver(const std::string& loss, const py::obje
   P.x0 = to_vec(x0);
   if (P.loss == bcd::Loss::Quadratic) {
     // X is the CSR of the symmetric matrix A, y the linear term b
-    P.A = to_sparse<Eigen::ColMajor>(X.cast<py::tuple>());
+    P.A = to_sparse<Eigen::ColMajor>(X.cast<py::tuple>(), "A");
     P.b = to_vec(y);
     P.n_samples = P.n_features = P.A.rows();
   } else if (py::isinstance<py::tuple>(X)) {
     py::tuple t = X.cast<py::tuple>();
     P.sparse = true;
-    P.Xs = to_sparse<Eigen::ColMajor>(t);
+    P.Xs = to_sparse<Eigen::ColMajor>(t, "X");
     P.Xr = P.Xs;
     P.n_samples = P.Xs.rows();
     P.n_features = P.Xs.cols();
@@ -131,7 +134,7 @@ void bind_bcd(py::module_ m) {
 
   m.def("tree_solve", [](const py::tuple& A, const std::vector<Index>& block, const py::object& r,
                          bool gabp) {
-    auto M = to_sparse<Eigen::ColMajor>(A);
+    auto M = to_sparse<Eigen::ColMajor>(A, "A");
     Eigen::VectorXd rv = to_vec(r);
     py::gil_scoped_release nogil;
     Eigen::VectorXd d = gabp ? bcd::gabp_solve(M, block, rv) : bcd::tree_solve(M, block, rv);

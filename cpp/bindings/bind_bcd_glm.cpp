@@ -85,8 +85,8 @@ bcd::CscView<I> csc_view(Index n, Index p, const py::array_t<I, 0>& indptr,
                   indptr.shape(0) == p + 1 && indices.ndim() == 1 && data.ndim() == 1 &&
                   indices.shape(0) == data.shape(0);
   if (!ok) throw std::invalid_argument("CSC arrays must be contiguous with len(indptr) == p + 1");
-  if (static_cast<Index>(indptr.data()[p]) > static_cast<Index>(data.shape(0)))
-    throw std::invalid_argument("indptr[-1] exceeds the number of stored entries");
+  adasolve::check_compressed<I>("X", "row", p, n, indptr.data(), indptr.shape(0), indices.data(),
+                                indices.shape(0));
   return {n, p, indptr.data(), indices.data(), data.data()};
 }
 

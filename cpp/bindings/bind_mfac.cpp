@@ -137,7 +137,17 @@ void bind_type(py::module_& m, const std::string& suffix) {
              self.update_and_ihvp(pg, pv, x);
            },
            py::arg("g").noconvert(), py::arg("v"), py::arg("out").noconvert())
-      .def("reset", &Sl::reset, py::call_guard<py::gil_scoped_release>());
+      .def("reset", &Sl::reset, py::call_guard<py::gil_scoped_release>())
+      .def("restore",
+           [](Sl& self, const Arr<S>& G, Index slot, Index count) {
+             if (!(G.flags() & py::array::c_style) || G.ndim() != 2 || G.shape(0) != self.m() ||
+                 G.shape(1) != self.dim())
+               throw std::invalid_argument("buffer must be a C-contiguous (m, d) array");
+             const S* p = G.data();
+             py::gil_scoped_release nogil;
+             self.restore(p, slot, count);
+           },
+           py::arg("buffer").noconvert(), py::arg("slot"), py::arg("count"));
 }
 
 }  // namespace

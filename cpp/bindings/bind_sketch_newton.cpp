@@ -22,8 +22,8 @@ namespace {
 sn::SparseMat to_eigen(adasolve::Index rows, adasolve::Index cols,
                        const py::array_t<std::int32_t, 0>& indptr,
                        const py::array_t<std::int32_t, 0>& indices,
-                       const py::array_t<double, 0>& data) {
-  auto v = csr_view<double, std::int32_t>(rows, cols, indptr, indices, data);
+                       const py::array_t<double, 0>& data, const char* name) {
+  auto v = csr_view<double, std::int32_t>(rows, cols, indptr, indices, data, name);
   return sn::SparseMat(v.eigen());
 }
 
@@ -122,8 +122,8 @@ void bind_sketch_newton(py::module_ m) {
           auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
                              cg_iters, delta_c);
           o.cache = std::move(cache);
-          sn::SparseMat H = to_eigen(n, n, hp, hi, hd);
-          sn::SparseMat G = to_eigen(mm, n, gp, gi, gd);
+          sn::SparseMat H = to_eigen(n, n, hp, hi, hd, "hess");
+          sn::SparseMat G = to_eigen(mm, n, gp, gi, gd, "constraint jac");
           Eigen::VectorXd g = gl, cc = c;
           py::gil_scoped_release nogil;
           return std::make_unique<sn::KKTSystem<sn::SparseMat>>(H, G, g, cc, o);

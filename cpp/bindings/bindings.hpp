@@ -22,30 +22,31 @@ void bind_mfac(py::module_ m);
 void bind_notears_swap(py::module_ m);
 void bind_sketch_newton(py::module_ m);
 
-/// Zero-copy CSR view from three NumPy arrays already validated in Python
-/// (contiguous, right dtypes). Throws std::invalid_argument otherwise.
+/// Zero-copy CSR view from three NumPy arrays (contiguous, right dtypes, checked in Python).
+/// The index arrays are checked here with adasolve::check_compressed, so malformed input
+/// (SciPy does not check index values) is a ValueError naming `name`, never a crash.
 template <class Scalar, class Idx>
 adasolve::CsrView<Scalar, Idx> csr_view(adasolve::Index n_rows, adasolve::Index n_cols,
                                         const py::array_t<Idx, 0>& indptr,
                                         const py::array_t<Idx, 0>& indices,
-                                        const py::array_t<Scalar, 0>& data) {
+                                        const py::array_t<Scalar, 0>& data,
+                                        const std::string& name = "A") {
   auto contiguous = [](const py::array& a) {
     return (a.flags() & py::array::c_style) != 0;
   };
   if (!contiguous(indptr) || !contiguous(indices) || !contiguous(data))
-    throw std::invalid_argument("CSR arrays must be C-contiguous");
-  if (indptr.ndim() != 1 || indptr.shape(0) != n_rows + 1)
-    throw std::invalid_argument("indptr must have n_rows + 1 entries");
-  if (indices.ndim() != 1 || data.ndim() != 1 || indices.shape(0) != data.shape(0))
-    throw std::invalid_argument("indices and data must be 1-D of equal length");
+    throw std::invalid_argument(name + ": CSR arrays must be C-contiguous");
+  if (indptr.ndim() != 1 || indices.ndim() != 1 || data.ndim() != 1 ||
+      indices.shape(0) != data.shape(0))
+    throw std::invalid_argument(name + ": indices and data must be 1-D of equal length");
+  adasolve::check_compressed<Idx>(name, "column", n_rows, n_cols, indptr.data(),
+                                  indptr.shape(0), indices.data(), indices.shape(0));
   adasolve::CsrView<Scalar, Idx> v;
   v.n_rows = n_rows;
   v.n_cols = n_cols;
   v.indptr = indptr.data();
   v.indices = indices.data();
   v.data = data.data();
-  if (static_cast<adasolve::Index>(indices.shape(0)) < v.nnz())
-    throw std::invalid_argument("indptr[-1] exceeds the number of stored entries");
   return v;
 }
 

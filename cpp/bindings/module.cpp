@@ -17,6 +17,22 @@ bool python_interrupt_pending() {
   return true;
 }
 
+template <class Idx>
+void check_compressed_py(const std::string& name, const std::string& inner,
+                         adasolve::Index n_outer, adasolve::Index n_inner,
+                         const py::array_t<Idx, 0>& indptr, const py::array_t<Idx, 0>& indices,
+                         bool check_indices) {
+  if (!(indptr.flags() & py::array::c_style) || !(indices.flags() & py::array::c_style) ||
+      indptr.ndim() != 1 || indices.ndim() != 1)
+    throw std::invalid_argument(name + ": indptr and indices must be 1-D contiguous arrays");
+  if (indptr.shape(0) == 0)
+    throw std::invalid_argument(name + " has an empty index pointer (indptr)");
+  py::gil_scoped_release nogil;
+  adasolve::check_compressed<Idx>(name, inner.c_str(), n_outer, n_inner, indptr.data(),
+                                  indptr.shape(0), indices.data(), indices.shape(0),
+                                  check_indices);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -34,6 +50,13 @@ PYBIND11_MODULE(_core, m) {
       }
     }
   });
+  m.def("check_compressed", &check_compressed_py<std::int32_t>, py::arg("name"), py::arg("inner"),
+        py::arg("n_outer"), py::arg("n_inner"), py::arg("indptr").noconvert(),
+        py::arg("indices").noconvert(), py::arg("check_indices") = true,
+        "Raise ValueError unless indptr/indices describe a valid compressed sparse matrix.");
+  m.def("check_compressed", &check_compressed_py<std::int64_t>, py::arg("name"), py::arg("inner"),
+        py::arg("n_outer"), py::arg("n_inner"), py::arg("indptr").noconvert(),
+        py::arg("indices").noconvert(), py::arg("check_indices") = true);
   m.def("max_threads", &adasolve::max_threads,
         "Number of OpenMP threads the C++ cores use (1 when built without OpenMP).");
 #ifdef ADASOLVE_HAVE_OPENMP

@@ -1271,7 +1271,12 @@ struct Solver::Impl {
 
   Index run(Index iters) {
     Index done = 0;
-    while (done < iters && !conv) {
+    // Ctrl-C: the hook is polled at most every ~20 ms (a clock read per iteration otherwise)
+    InterruptCheck check(1.0);
+    // a non-finite objective or optimality measure (an overflowing loss) ends the run: the
+    // caller reports it instead of iterating on NaN
+    while (done < iters && !conv && std::isfinite(fval) && std::isfinite(opt)) {
+      check();
       auto ts = std::chrono::steady_clock::now();
       if (o.blocks == Blocks::Variable) select_variable();
       else if (o.blocks == Blocks::Tree && o.tree == TreeKind::Grow) select_tree();

@@ -46,6 +46,36 @@ int thread_id() {
 #endif
 }
 
+bool in_parallel_region() {
+#ifdef ADASOLVE_HAVE_OPENMP
+  return omp_in_parallel() != 0;
+#else
+  return false;
+#endif
+}
+
+// Ctrl-C for the long precomputations (Gram matrices, diag, element tables): their loops run
+// in waves of parallel work, and the interrupt hook is polled between waves, on the calling
+// thread, never inside a parallel region (a kernel called from inside one does not poll; the
+// enclosing loop does).
+class WavePoll {
+ public:
+  WavePoll() : active_(!in_parallel_region()), check_(1.0) {}
+  void operator()() {
+    if (active_) check_();
+  }
+
+ private:
+  bool active_;
+  InterruptCheck check_;
+};
+
+// Items [0, n) of about `item_flops` each, `nt` threads: how many items per wave (~50 ms).
+Index wave_size(Index n, double item_flops, int nt) {
+  const double per_thread = std::max(1.0, 2e8 / std::max(1.0, item_flops));
+  return std::max<Index>(1, std::min<Index>(n, static_cast<Index>(per_thread) * nt));
+}
+
 // Dot product accumulated in double with independent lanes (hides the FMA latency).
 template <class Scalar>
 inline double dot_acc(const Scalar* a, const Scalar* b, Index n) {
@@ -135,20 +165,26 @@ void gram(const Scalar* G, Index m, Index w, Index ld, double* out, bool paralle
   const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
   std::vector<MatrixXdR> partial(nt, MatrixXdR::Zero(m, m));
+  WavePoll poll;
+  const Index wave = wave_size(nchunks, double(m) * double(m) * double(kGramChunk), nt);
+  for (Index w0 = 0; w0 < nchunks; w0 += wave) {
+    poll();
+    const Index nw = std::min(wave, nchunks - w0);
 #pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int p = thread_id();
-    Index lo, hi;
-    split(nchunks, nt, p, lo, hi);
-    Mat P(m, m);
-    MatrixXdR& acc = partial[p];
-    for (Index c = lo; c < hi; ++c) {
-      const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
-      ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
-      P.setZero();
-      P.template selfadjointView<Eigen::Lower>().rankUpdate(Gc);
-      acc.template triangularView<Eigen::Lower>() +=
-          P.template triangularView<Eigen::Lower>().toDenseMatrix().template cast<double>();
+    {
+      const int p = thread_id();
+      Index lo, hi;
+      split(nw, nt, p, lo, hi);
+      Mat P(m, m);
+      MatrixXdR& acc = partial[p];
+      for (Index c = w0 + lo; c < w0 + hi; ++c) {
+        const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+        ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+        P.setZero();
+        P.template selfadjointView<Eigen::Lower>().rankUpdate(Gc);
+        acc.template triangularView<Eigen::Lower>() +=
+            P.template triangularView<Eigen::Lower>().toDenseMatrix().template cast<double>();
+      }
     }
   }
   Eigen::Map<MatrixXdR> O(out, m, m);
@@ -349,17 +385,23 @@ void column_quadforms(const Scalar* G, Index m, Index w, Index ld, const MatrixX
                       bool parallel) {
   const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+  WavePoll poll;
+  const Index wave = wave_size(nchunks, double(m) * double(m) * double(kGramChunk), nt);
+  for (Index w0 = 0; w0 < nchunks; w0 += wave) {
+    poll();
+    const Index w1 = std::min(nchunks, w0 + wave);
 #pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    Eigen::MatrixXd W(m, kGramChunk);
+    {
+      Eigen::MatrixXd W(m, kGramChunk);
 #pragma omp for schedule(static)
-    for (Index c = 0; c < nchunks; ++c) {
-      const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
-      ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
-      auto Wc = W.leftCols(cw);
-      Wc = Gc.template cast<double>();
-      L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
-      for (Index t = 0; t < cw; ++t) out[c0 + t] = Wc.col(t).squaredNorm();
+      for (Index c = w0; c < w1; ++c) {
+        const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+        ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+        auto Wc = W.leftCols(cw);
+        Wc = Gc.template cast<double>();
+        L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+        for (Index t = 0; t < cw; ++t) out[c0 + t] = Wc.col(t).squaredNorm();
+      }
     }
   }
 }
@@ -369,14 +411,20 @@ void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR&
                    bool parallel) {
   const Index nchunks = (w + kGramChunk - 1) / kGramChunk;
   const int nt = static_cast<int>(std::min<Index>(n_threads(parallel), std::max<Index>(nchunks, 1)));
+  WavePoll poll;
+  const Index wave = wave_size(nchunks, double(m) * double(m) * double(kGramChunk), nt);
+  for (Index w0 = 0; w0 < nchunks; w0 += wave) {
+    poll();
+    const Index w1 = std::min(nchunks, w0 + wave);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (Index c = 0; c < nchunks; ++c) {
-    const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
-    ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
-    // column-major m x cw view of W's rows c0..c0+cw: column t is w_{c0+t}, contiguous
-    Eigen::Map<Eigen::MatrixXd> Wc(W + c0 * m, m, cw);
-    Wc = Gc.template cast<double>();
-    L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+    for (Index c = w0; c < w1; ++c) {
+      const Index c0 = c * kGramChunk, cw = std::min(kGramChunk, w - c0);
+      ConstBlockMap<Scalar> Gc(G + c0, m, cw, Eigen::OuterStride<>(ld));
+      // column-major m x cw view of W's rows c0..c0+cw: column t is w_{c0+t}, contiguous
+      Eigen::Map<Eigen::MatrixXd> Wc(W + c0 * m, m, cw);
+      Wc = Gc.template cast<double>();
+      L.template triangularView<Eigen::Lower>().solveInPlace(Wc);
+    }
   }
 }
 
@@ -469,6 +517,34 @@ bool blocks_in_parallel(const BlockLayout& layout) {
   return layout.count() >= 4 * Index(threads_available()) && threads_available() > 1;
 }
 
+// body(b) for every block b < nb: with `outer`, blocks in parallel (one thread each) in waves,
+// Ctrl-C polled between waves and a block's exception re-thrown after its wave; otherwise one
+// block after the other, each block's kernels using the threads and polling Ctrl-C themselves.
+template <class F>
+void for_each_block(Index nb, bool outer, double block_flops, F&& body) {
+  if (!outer) {
+    for (Index b = 0; b < nb; ++b) body(b);
+    return;
+  }
+  WavePoll poll;
+  const Index wave = wave_size(nb, block_flops, threads_available());
+  std::string err;
+  for (Index b0 = 0; b0 < nb; b0 += wave) {
+    poll();
+    const Index b1 = std::min(nb, b0 + wave);
+#pragma omp parallel for schedule(dynamic)
+    for (Index b = b0; b < b1; ++b) {
+      try {
+        body(b);
+      } catch (const std::exception& e) {
+#pragma omp critical
+        err = e.what();
+      }
+    }
+    if (!err.empty()) throw std::invalid_argument(err);
+  }
+}
+
 // X = F^{-1} V for k vectors (rows of V, X), block by block. Shared by the static and
 // sliding-window classes, which differ only in where the gradients live.
 template <class Scalar>
@@ -506,27 +582,19 @@ StaticIHVP<Scalar>::StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, 
   const Index nb = layout_.count();
   factors_.resize(nb);
   const bool outer = outer_parallel();
-  std::string err;
-#pragma omp parallel for schedule(dynamic) if (outer)
-  for (Index b = 0; b < nb; ++b) {
-    try {
-      const Index w = layout_.width(b);
-      const Scalar* Gb = G_ + layout_.start(b);
-      if (w > m_) {
-        MatrixXdR K(m_, m_);
-        gram(Gb, m_, w, ld_, K.data(), !outer);
-        factor_dual(K, m_, damp_, factors_[b]);
-      } else {
-        MatrixXdR Gd = block_as_double(Gb, m_, w, ld_);
-        MatrixXdR A = Gd.transpose() * Gd;
-        factor_primal(A, m_, damp_, factors_[b]);
-      }
-    } catch (const std::exception& e) {
-#pragma omp critical
-      err = e.what();
+  for_each_block(nb, outer, double(m_) * double(m_) * double(layout_.block), [&](Index b) {
+    const Index w = layout_.width(b);
+    const Scalar* Gb = G_ + layout_.start(b);
+    if (w > m_) {
+      MatrixXdR K(m_, m_);
+      gram(Gb, m_, w, ld_, K.data(), !outer);
+      factor_dual(K, m_, damp_, factors_[b]);
+    } else {
+      MatrixXdR Gd = block_as_double(Gb, m_, w, ld_);
+      MatrixXdR A = Gd.transpose() * Gd;
+      factor_primal(A, m_, damp_, factors_[b]);
     }
-  }
-  if (!err.empty()) throw std::invalid_argument(err);
+  });
 }
 
 template <class Scalar>
@@ -571,8 +639,7 @@ void StaticIHVP<Scalar>::diag(double* out) {
   if (diag_.empty()) {
     std::vector<double> dg(layout_.d);
     const bool outer = outer_parallel();
-#pragma omp parallel for schedule(dynamic) if (outer)
-    for (Index b = 0; b < nb; ++b) {
+    for_each_block(nb, outer, double(m_) * double(m_) * double(layout_.block), [&](Index b) {
       const Index s = layout_.start(b), w = layout_.width(b);
       const BlockFactor& f = factors_[b];
       if (f.dual) {
@@ -581,7 +648,7 @@ void StaticIHVP<Scalar>::diag(double* out) {
       } else {
         for (Index t = 0; t < w; ++t) dg[s + t] = f.Ainv(t, t);
       }
-    }
+    });
     diag_.swap(dg);
   }
   std::copy(diag_.begin(), diag_.end(), out);
@@ -593,14 +660,13 @@ void StaticIHVP<Scalar>::prepare_elements() {
   const Index nb = layout_.count();
   std::vector<std::vector<double>> wt(nb);
   const bool outer = outer_parallel();
-#pragma omp parallel for schedule(dynamic) if (outer)
-  for (Index b = 0; b < nb; ++b) {
+  for_each_block(nb, outer, double(m_) * double(m_) * double(layout_.block), [&](Index b) {
     const BlockFactor& f = factors_[b];
-    if (!f.dual) continue;
+    if (!f.dual) return;
     const Index s = layout_.start(b), w = layout_.width(b);
     wt[b].resize(static_cast<size_t>(w) * static_cast<size_t>(m_));
     column_solves(G_ + s, m_, w, ld_, f.L, wt[b].data(), !outer);
-  }
+  });
   wt_.swap(wt);
 }
 
@@ -627,20 +693,46 @@ namespace {
 
 constexpr Index kRefactorEvery = 32;
 
+// Accuracy budget of the sliding window. An O(m^2) up/downdate of K = L L^T (or a rank-2
+// change of G_b^T G_b) commits a rounding error of about eps * (size of the change), and an
+// error dK moves F^{-1} v, relative to itself, by at most about |dK| / (m * damp) (m * damp is
+// the smallest K can have). The sizes of the changes since the last exact factorization are
+// summed per block, and the block is refactored from its exact Gram matrix before that bound
+// can exceed kDriftTol. A window where one gradient is much larger than the others is thus
+// refactored when it arrives and when it leaves (removing it by a downdate cancels
+// catastrophically); with gradients small against m * damp the O(m^2) updates run for long.
+// (A fresh factorization is only as accurate when K is well scaled, which is why no allowance
+// proportional to |K| is made: measured, it let the window drift 1e-9 from a rebuild.)
+constexpr double kDriftTol = 1e-12;
+constexpr double kEps = 2.220446049250313e-16;
+
+bool drift_exceeded(double drift, Index m, double damp) {
+  return !(kEps * drift <= kDriftTol * double(m) * damp);
+}
+
 // K = L L^T (lower). Row and column s of K change from `old_col` to `new_col` (the diagonal
-// entry included once): K' - K = e d^T + d e^T - d_s e e^T with d = new - old, which is
-// (1/2)(e+u)(e+u)^T - (1/2)(e-u)(e-u)^T for u = d - (d_s/2) e. One Givens update then one
-// hyperbolic downdate: O(m^2). Returns false (L then unusable) when the downdate breaks down.
+// entry included once): K' - K = e d^T + d e^T - d_s e e^T = e u^T + u e^T with
+// u = d - (d_s/2) e, which is a a^T - b b^T for a, b = (alpha e +- u/alpha)/sqrt(2). The
+// scale alpha = sqrt(|u|) balances the two terms so that |a|^2 + |b|^2 = 2|u| (with alpha = 1
+// a large row change gives |a|^2 ~ |u|^2 and the downdate cancels catastrophically). One Givens
+// update then one hyperbolic downdate: O(m^2). Adds 2|u| (the size of the change) to `mass`;
+// returns false (L then unusable) when the downdate breaks down.
 bool cholesky_replace_row(MatrixXdR& L, const Eigen::VectorXd& old_col,
-                          const Eigen::Ref<const Eigen::VectorXd>& new_col, Index s) {
+                          const Eigen::Ref<const Eigen::VectorXd>& new_col, Index s,
+                          double& mass) {
   Eigen::VectorXd u = new_col - old_col;
   u[s] *= 0.5;
-  Eigen::VectorXd a = u, b = -u;
-  a[s] += 1.0;
-  b[s] += 1.0;
+  const double nu = u.norm();
+  if (nu == 0.0) return true;
+  if (!std::isfinite(nu)) return false;
+  const double alpha = std::sqrt(nu);
+  Eigen::VectorXd a = u / alpha, b = -u / alpha;
+  a[s] += alpha;
+  b[s] += alpha;
   const double r = std::sqrt(0.5);
   a *= r;
   b *= r;
+  mass += 2.0 * nu;
   if (Eigen::internal::llt_rank_update_lower(L, a, 1.0) >= 0) return false;
   if (Eigen::internal::llt_rank_update_lower(L, b, -1.0) >= 0) return false;
   return L.allFinite() && (L.diagonal().array() > 0).all();
@@ -656,6 +748,7 @@ SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size
   const Index nb = layout_.count();
   gram_.resize(nb);
   factors_.resize(nb);
+  drift_.assign(nb, 0.0);
   reset();
 }
 
@@ -678,7 +771,29 @@ void SlidingIHVP<Scalar>::reset() {
 }
 
 template <class Scalar>
+void SlidingIHVP<Scalar>::restore(const Scalar* G, Index slot, Index count) {
+  require(slot >= 0 && slot < m_, "mfac: slot must be in [0, m), got " + std::to_string(slot));
+  require(count >= 0, "mfac: count must be >= 0, got " + std::to_string(count));
+  const Index d = layout_.d;
+  std::copy(G, G + m_ * d, G_.begin());
+  slot_ = slot;
+  count_ = count;
+  for (Index b = 0; b < layout_.count(); ++b) {
+    const Index s = layout_.start(b), w = layout_.width(b);
+    if (w > m_) {
+      gram_[b].resize(m_, m_);
+      gram(G_.data() + s, m_, w, d, gram_[b].data(), true);
+    } else {
+      MatrixXdR Gd = block_as_double(G_.data() + s, m_, w, d);
+      gram_[b].noalias() = Gd.transpose() * Gd;
+    }
+    refactor(b);
+  }
+}
+
+template <class Scalar>
 void SlidingIHVP<Scalar>::refactor(Index b) {
+  drift_[b] = 0.0;
   if (layout_.width(b) > m_)
     factor_dual(gram_[b], m_, damp_, factors_[b]);
   else
@@ -700,10 +815,13 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
     const Eigen::VectorXd old_col = A.row(slot_).transpose();
     A.row(slot_) = Y.row(0);
     A.col(slot_) = Y.row(0).transpose();
-    // O(m^2): the Cholesky factor follows the rank-2 change of row/column `slot` of K; a full
-    // O(m^3) refactorization every kRefactorEvery steps bounds the drift of the downdates.
+    // O(m^2): the Cholesky factor follows the rank-2 change of row/column `slot` of K. A full
+    // O(m^3) refactorization from the exact Gram matrix A when the rounding budget of the
+    // changes since the last one is spent (see kDriftTol), when the downdate breaks down, and
+    // every kRefactorEvery steps in any case.
     if (count_ % kRefactorEvery == 0 || !Y.allFinite() ||
-        !cholesky_replace_row(factors_[b].L, old_col, A.col(slot_), slot_))
+        !cholesky_replace_row(factors_[b].L, old_col, A.col(slot_), slot_, drift_[b]) ||
+        drift_exceeded(drift_[b], m_, damp_))
       refactor(b);
     if (x) {
       const Scalar* Vb[1] = {v + s};
@@ -720,14 +838,19 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
       gnew[t] = double(g[s + t]);
     }
     std::memcpy(row, g + s, sizeof(Scalar) * w);
-    if (slot_ == 0) {
+    // the rounding error of the rank-2 change is about eps * (|g_old|^2 + |g_new|^2): recompute
+    // A exactly when the ring wraps or when that budget is spent (a large gradient leaving)
+    const double mass = drift_[b] + gold.squaredNorm() + gnew.squaredNorm();
+    if (slot_ == 0 || drift_exceeded(mass, m_, damp_)) {
       MatrixXdR Gd = block_as_double(Gb, m_, w, d);
       A.noalias() = Gd.transpose() * Gd;
+      refactor(b);
     } else {
       A.noalias() += gnew * gnew.transpose();
       A.noalias() -= gold * gold.transpose();
+      refactor(b);
+      drift_[b] = mass;  // refactor() reset it, but A itself still carries the changes
     }
-    refactor(b);
     if (x) {
       const Scalar* Vb[1] = {v + s};
       Scalar* Xb[1] = {x + s};

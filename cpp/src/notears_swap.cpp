@@ -1,6 +1,7 @@
 #include "adasolve/notears_swap.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -154,7 +155,13 @@ void Solver::full_fit() {
     weights_from_factor();
     return;
   }
-  refresh_columns(0, d_ - 1);
+  // node by node (the same fits as refresh_columns(0, d - 1)) so that Ctrl-C is polled during
+  // the initial fit, which for the logistic loss is d Newton solves over all n rows
+  InterruptCheck interrupt(1.0);
+  for (Index k = 0; k < d_; ++k) {
+    interrupt();
+    refresh_columns(k, k);
+  }
 }
 
 void Solver::weights_from_factor() {
@@ -424,6 +431,7 @@ Status Solver::step() {
   }
 
   const double tol = 1e-12 * std::max(1.0, std::abs(score_));
+  InterruptCheck interrupt;
   auto evaluate = [&](const std::vector<std::pair<Index, Index>>& cand,
                       std::vector<std::pair<double, Index>>& good) {
     const Index nc = static_cast<Index>(cand.size());
@@ -438,19 +446,37 @@ Status Solver::step() {
     }
     const bool par = work > 2e5;
     (void)par;
+    // Ctrl-C: the calling thread (thread 0 of the team, the one that holds the Python thread
+    // state the hook needs) polls after each candidate it evaluates; a stop flag then makes
+    // every thread skip the remaining candidates, and Interrupted is thrown after the region
+    // (exceptions must not cross it). The state is untouched until the region completes.
+    std::atomic<bool> stop{false};
+    const double work_per = work / static_cast<double>(std::max<Index>(1, nc));
 #ifdef ADASOLVE_HAVE_OPENMP
 #pragma omp parallel if (par)
 #endif
     {
-      Mat work;
+      Mat wk;
 #ifdef ADASOLVE_HAVE_OPENMP
+      const bool master = omp_get_thread_num() == 0;
 #pragma omp for schedule(dynamic, 1)
+#else
+      const bool master = true;
 #endif
       for (Index c = 0; c < nc; ++c) {
+        if (stop.load(std::memory_order_relaxed)) continue;
         const auto [p, q] = cand[c];
-        newscore[c] = chol ? eval_swap_chol(p, q, work) : eval_swap_refit(p, q);
+        newscore[c] = chol ? eval_swap_chol(p, q, wk) : eval_swap_refit(p, q);
+        if (master) {
+          try {
+            interrupt(work_per);
+          } catch (const Interrupted&) {
+            stop.store(true);
+          }
+        }
       }
     }
+    if (stop.load()) throw Interrupted();
     n_evaluated_ += nc;
     if (opt_.check) {
       for (Index c = 0; c < nc; ++c) {

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "as_csr",
+    "check_sparse_structure",
     "as_float_array",
     "check_vector",
     "check_matrix",
@@ -196,6 +197,61 @@ def check_matrix(
     return M
 
 
+def check_sparse_structure(A: Any, name: str, *, indices: bool = True) -> None:
+    """Raise ValueError unless the index arrays of sparse ``A`` are valid; O(nnz), no copy.
+
+    SciPy builds CSR/CSC/BSR matrices without checking the stored indices (and they can be
+    mutated afterwards), and its own conversions (``tocsc``, products) index memory with them,
+    so a bad index crashes the process. Every entry point that takes sparse input calls this
+    before anything else touches the matrix: indices within the shape, ``indptr`` starting at
+    0, non-decreasing, and ``indptr[-1]`` at most the number of stored entries. The check is
+    the C++ one the bindings use (``adasolve::check_compressed``). Dense input is ignored.
+    With ``indices=False`` only ``indptr`` is checked (O(rows)) for CSR/CSC/BSR input: enough for
+    SciPy's canonicalisation (which never uses an index value as an address) when the C++ entry
+    point checks the indices anyway.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> A = sp.csr_matrix((np.ones(2), np.array([0, 7]), np.array([0, 1, 2])), shape=(2, 2))
+    >>> check_sparse_structure(A, "A")
+    Traceback (most recent call last):
+    ...
+    ValueError: A has a column index out of range: indices[1] = 7, valid column indices are 0 to 1
+    """
+    if not sp.issparse(A):
+        return
+    fmt = A.format
+    if fmt in ("csr", "csc", "bsr"):
+        if fmt == "bsr":
+            r, c = A.blocksize
+            outer, inner, what = A.shape[0] // r, A.shape[1] // c, "block column"
+        elif fmt == "csr":
+            (outer, inner), what = A.shape, "column"
+        else:
+            (inner, outer), what = A.shape, "row"
+        ip, ix = np.asarray(A.indptr), np.asarray(A.indices)
+        if not (ip.dtype == ix.dtype and ip.dtype in (np.int32, np.int64)):
+            if ip.dtype.kind not in "iu" or ix.dtype.kind not in "iu":
+                raise TypeError(f"{name} has non-integer index arrays ({ip.dtype}, {ix.dtype})")
+            ip, ix = ip.astype(np.int64), ix.astype(np.int64)
+        from . import _core  # imported here: _validation is imported by _core's users first
+
+        _core.check_compressed(name, what, int(outer), int(inner),
+                               np.ascontiguousarray(ip), np.ascontiguousarray(ix), indices)
+        if np.asarray(A.data).shape[0] < int(ip[-1]):
+            raise ValueError(
+                f"{name} has an invalid index pointer (indptr): indptr[-1] = {int(ip[-1])} exceeds "
+                f"the number of stored values, {np.asarray(A.data).shape[0]}"
+            )
+    elif fmt == "coo":
+        for axis, idx in enumerate((A.row, A.col)):
+            idx = np.asarray(idx)
+            if idx.size and (idx.min() < 0 or idx.max() >= A.shape[axis]):
+                what = "row" if axis == 0 else "column"
+                raise ValueError(f"{name} has a {what} index out of range (shape {A.shape})")
+
+
 def as_csr(
     A: Any,
     name: str = "A",
@@ -204,8 +260,13 @@ def as_csr(
     square: bool = True,
     finite: bool = True,
     index_dtype: Optional[Union[type, np.dtype]] = None,
+    check_indices: bool = True,
 ) -> sp.csr_matrix:
     """Convert ``A`` (any SciPy sparse format, dense array, list) to canonical CSR.
+
+    Sparse input has its index arrays checked first (:func:`check_sparse_structure`), so that
+    a malformed matrix is a ValueError naming ``name``; pass ``check_indices=False`` only when
+    the result goes straight to a C++ entry point (which checks the indices itself).
 
     No copy is made when ``A`` is already a canonical CSR matrix (sorted indices,
     no duplicates) of the right dtype. Other formats are converted (a copy).
@@ -218,6 +279,13 @@ def as_csr(
     'csr'
     """
     if sp.issparse(A):
+        # With check_indices=False (for a caller that hands the result straight to a C++ entry
+        # point, which checks the indices in O(nnz)), CSR input with int32 indices, passed on
+        # with these very index arrays, gets only its indptr checked here (O(rows)); anything
+        # converted first (other formats, other index dtypes, which SciPy may narrow) is
+        # checked fully.
+        same_indices = A.format == "csr" and A.indices.dtype == np.int32 and A.indptr.dtype == np.int32
+        check_sparse_structure(A, name, indices=check_indices or not same_indices)
         if A.dtype.kind == "c":
             _float_dtype(A.dtype, name, FLOAT_DTYPES)
         target = np.dtype(dtype) if dtype is not None else _float_dtype(A.dtype, name, FLOAT_DTYPES)

@@ -14,6 +14,7 @@ The helpers :func:`simulate_dag`, :func:`simulate_parameters`, :func:`simulate_l
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
@@ -281,7 +282,8 @@ def _check_init(init: Any, d: int, rng: np.random.Generator, X: Optional[np.ndar
 def _check_size(v: Any, name: str) -> int:
     if v is None:
         return -1
-    return check_scalar(v, name, kind=int, low=1 if name != "n_large_search" else 0)
+    # the C++ core counts in int64: a larger value would be a pybind11 conversion error
+    return check_scalar(v, name, kind=int, low=1 if name != "n_large_search" else 0, high=2**62)
 
 
 # ----------------------------------------------------------------------------------------
@@ -352,7 +354,7 @@ def topo_swap(
         ``W_raw``; also ``fun``), ``n_swaps``, ``history`` (score at the start and after each
         outer iteration), ``elapsed`` (seconds), ``nit``, ``n_evaluated`` (candidate swaps
         scored), ``success``, ``status`` (0 converged, 1 ``max_iter`` reached, 2 stopped by the
-        callback or interrupted), ``message``.
+        callback or interrupted, 3 the score overflowed: X too large for float64), ``message``.
 
     Raises
     ------
@@ -446,10 +448,17 @@ def topo_swap(
     if solver is None:
         return build(0, "fewer than 2 non-constant columns: nothing to learn", final=True)
 
+    overflow = (3, "the score is not finite (inf/NaN): X is too large for float64 here (its "
+                   "Gram matrix or the fitted weights overflow); rescale X")
+    if not math.isfinite(solver.score):
+        return build(*overflow)
     status, message = 1, "maximum number of outer iterations reached"
     try:
         while max_iter is None or solver.n_iter < max_iter:
             converged = solver.step()  # one outer iteration in C++, GIL released
+            if not math.isfinite(solver.score):
+                status, message = overflow
+                break
             if verbose:
                 print(f"topo_swap: iter {solver.n_iter:4d}  score {solver.score:.10g}  "
                       f"swaps {solver.n_swaps}  evaluated {solver.n_evaluated}")
@@ -463,7 +472,10 @@ def topo_swap(
         if callback is None or not callback(build(2, "interrupted", interrupted=True)):
             raise
         return build(2, "interrupted (KeyboardInterrupt); best result so far", interrupted=True, final=True)
-    return build(status, message, final=True)
+    res = build(status, message, final=True)
+    if res.status != 3 and not (math.isfinite(res.score) and np.isfinite(res.W_raw).all()):
+        res = build(*overflow)  # never a "success" with a non-finite score or weights
+    return res
 
 
 def _constant_score(X: np.ndarray, cols: np.ndarray, loss: str) -> float:

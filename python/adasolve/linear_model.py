@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
+from ._validation import check_sparse_structure
 from .bcd import LeastSquares, Logistic, Softmax, _run, bcd_minimize
 
 __all__ = ["Lasso", "ElasticNet", "LogisticRegression"]
@@ -156,6 +157,7 @@ class ElasticNet(RegressorMixin, _BCDLinear):
         return self.rule in _FAST_RULES and self.blocks == "variable" and self.update == "lipschitz"
 
     def fit(self, X, y):
+        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
         fast = self._fast()
         X, y = validate_data(self, X, y, accept_sparse=("csc", "csr") if fast else "csr",
                              dtype=np.float64, y_numeric=True, multi_output=False,
@@ -250,6 +252,7 @@ class ElasticNet(RegressorMixin, _BCDLinear):
         return w
 
     def predict(self, X):
+        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
@@ -349,6 +352,7 @@ class LogisticRegression(ClassifierMixin, _BCDLinear):
         self.warm_start = warm_start
 
     def fit(self, X, y):
+        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64)
         check_classification_targets(y)
         if self.penalty not in ("l1", "l2"):
@@ -410,6 +414,7 @@ class LogisticRegression(ClassifierMixin, _BCDLinear):
         return self
 
     def decision_function(self, X):
+        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         s = np.asarray(X @ self.coef_.T) + self.intercept_

@@ -26,6 +26,7 @@ accumulated in float64, also for float32 gradients.
 from __future__ import annotations
 
 import numbers
+import threading
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -111,7 +112,9 @@ class StaticIHVP:
     factorization of ``m*damp*I + G G^T``: O(d m^2) time, O(m^2) memory per block beyond
     ``grads``. :meth:`ihvp` and :meth:`quad` cost O(d m) (two resp. one pass over ``grads``).
     :meth:`diag` costs O(d m^2) on its first call (blocked triangular solves, no d x m
-    temporary) and is cached. :meth:`element` costs O(m) (one length-m dot product) after a
+    temporary) and is cached (Ctrl-C interrupts these precomputations). :meth:`ihvp` and
+    :meth:`quad` may run from several threads at once. Pickling and ``copy.deepcopy`` store the
+    gradients and refactorize on load. :meth:`element` costs O(m) (one length-m dot product) after a
     one-time precomputation on its first call: ``w_t = L^{-1} g_t`` for every coordinate t
     (``K = L L^T``), O(d m^2) time and a d x m float64 array kept by the object (twice the
     size of a float32 ``grads``), so that ``[F^{-1}]_{ij} = (delta_ij - w_i . w_j) / damp``.
@@ -149,6 +152,13 @@ class StaticIHVP:
         self._damp = _check_damp(damp)
         self._grads = G
         self._impl = _IMPL[G.dtype][0](G, self._damp, _check_block_size(block_size, d))
+        # diag() and element() fill caches on their first call: one thread at a time there
+        self._lock = threading.Lock()
+
+    def __reduce__(self):
+        # pickle / copy.deepcopy: the gradients and the settings; the factorization is redone
+        # on load (the caches of diag() and element() too, on demand)
+        return (_rebuild_static, (self._grads, self._damp, self._impl.block_size))
 
     # -- properties ------------------------------------------------------------------
     @property
@@ -197,7 +207,8 @@ class StaticIHVP:
     def diag(self) -> np.ndarray:
         """The diagonal of ``F^{-1}``, shape (d,), float64 (cached after the first call)."""
         out = np.empty(self.dim, dtype=np.float64)
-        self._impl.diag(out)
+        with self._lock:
+            self._impl.diag(out)
         return out
 
     def element(self, i: int, j: int) -> float:
@@ -215,7 +226,8 @@ class StaticIHVP:
             if not -d <= k < d:
                 raise IndexError(f"{name}={k} is out of range for dimension {d}")
             idx.append(k % d)
-        return float(self._impl.element(idx[0], idx[1]))
+        with self._lock:
+            return float(self._impl.element(idx[0], idx[1]))
 
     def as_linear_operator(self):
         """``F^{-1}`` as a :class:`scipy.sparse.linalg.LinearOperator` (e.g. as ``M=`` in CG)."""
@@ -230,6 +242,20 @@ class StaticIHVP:
     def __repr__(self) -> str:
         return (f"StaticIHVP(m={self.m}, dim={self.dim}, damp={self.damp:g}, "
                 f"block_size={self.block_size}, dtype={self.dtype})")
+
+
+def _rebuild_static(grads: np.ndarray, damp: float, block_size: int) -> "StaticIHVP":
+    return StaticIHVP(grads, damp, block_size=block_size)
+
+
+def _rebuild_sliding(dim: int, m: int, damp: float, block_size: int, dtype: str,
+                     buffer: np.ndarray, slot: int, count: int) -> "SlidingIHVP":
+    H = SlidingIHVP(dim, m, damp, block_size=block_size, dtype=np.dtype(dtype))
+    buf = as_float_array(buffer, "buffer", dtype=H.dtype, ndim=2)
+    if buf.shape != (m, dim):
+        raise ValueError(f"buffer must have shape ({m}, {dim}), got {buf.shape}")
+    H._impl.restore(buf, int(slot), int(count))
+    return H
 
 
 def _cuda_dispatch(device: Any, *arrays: Any):
@@ -277,13 +303,18 @@ class SlidingIHVP:
 
     Costs per block of width w > m: :meth:`update` one pass over the buffer (O(d m)) plus an
     O(m^2) rank-2 update and downdate of the Cholesky factor of ``m*damp*I + G G^T`` (the
-    Gram row of the new gradient comes from that pass; a full O(m^3) refactorization every 32
-    steps bounds the drift); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
+    Gram row of the new gradient comes from that pass; a full O(m^3) refactorization whenever
+    the rounding of the updates could reach 1e-12 relative, and every 32 steps in any case, so
+    the window equals a rebuild); :meth:`ihvp` two passes plus O(m^2); :meth:`update_and_ihvp` fuses
     the update with the first IHVP pass (two passes over the buffer in all). Blocks of width
     w <= m keep ``G_b^T G_b`` up to date by rank-2 changes (recomputed exactly whenever the ring
     wraps) and factorize it in O(w^3).
 
     Inputs ``g``/``v`` already of ``dtype`` and C-contiguous are read in place (no copy).
+
+    Thread safety: the methods hold a lock of the object, so threads may share it (updates and
+    IHVPs run one at a time). Pickling and ``copy.deepcopy`` store the ring buffer, the next
+    slot and the count; the copy recomputes its factors exactly.
 
     Examples
     --------
@@ -312,6 +343,12 @@ class SlidingIHVP:
         self._dtype = _check_dtype(dtype)
         self._damp = _check_damp(damp)
         nbytes = m * d * self._dtype.itemsize
+        if nbytes >= 2**62:
+            raise ValueError(f"SlidingIHVP: the ring buffer of m x dim = {m} x {d} entries "
+                             f"({nbytes / 2**30:.3g} GiB) cannot be addressed; reduce dim or m")
+        # update/update_and_ihvp/reset change the buffer and the factors in C++ with the GIL
+        # released; the lock serialises them against each other and against ihvp()
+        self._lock = threading.Lock()
         try:
             self._impl = _IMPL[self._dtype][1](d, m, self._damp, _check_block_size(block_size, d))
         except MemoryError:
@@ -371,13 +408,16 @@ class SlidingIHVP:
 
     def update(self, g: Any) -> None:
         """Add gradient ``g`` (d,), replacing the oldest one once the window is full."""
-        self._impl.update(self._vec(g, "g"))
+        G = self._vec(g, "g")
+        with self._lock:
+            self._impl.update(G)
 
     def ihvp(self, v: Any, *, out: Optional[np.ndarray] = None) -> np.ndarray:
         """``F^{-1} v`` for a vector (d,) or a batch (k, d), with the current window."""
         V = _as_vectors(v, "v", self.dim, self._dtype)
         res = self._out(out, V.shape)
-        self._impl.ihvp(V, res)
+        with self._lock:
+            self._impl.ihvp(V, res)
         return res
 
     def update_and_ihvp(self, g: Any, v: Any = None, *, out: Optional[np.ndarray] = None) -> np.ndarray:
@@ -389,12 +429,22 @@ class SlidingIHVP:
         G = self._vec(g, "g")
         V = None if v is None else self._vec(v, "v")
         res = self._out(out, (self.dim,))
-        self._impl.update_and_ihvp(G, V, res)
+        with self._lock:
+            self._impl.update_and_ihvp(G, V, res)
         return res
 
     def reset(self) -> None:
         """Forget all gradients."""
-        self._impl.reset()
+        with self._lock:
+            self._impl.reset()
+
+    def __reduce__(self):
+        # pickle / copy.deepcopy: the ring buffer (slot order), the next slot and the count;
+        # on load the factors are recomputed exactly from the buffer
+        with self._lock:
+            state = (self.dim, self.m, self._damp, int(self._impl.block_size), self._dtype.str,
+                     np.array(self._impl.buffer()), int(self._impl.slot), int(self._impl.count))
+        return (_rebuild_sliding, state)
 
     def __repr__(self) -> str:
         return (f"SlidingIHVP(dim={self.dim}, m={self.m}, damp={self.damp:g}, "

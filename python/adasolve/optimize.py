@@ -35,6 +35,7 @@ from ._validation import (
     check_choice,
     check_maxiter,
     check_scalar,
+    check_sparse_structure,
     seed_to_uint64,
 )
 
@@ -119,6 +120,7 @@ def _matrix(val: Any, shape: tuple, name: str, sparse: bool) -> Any:
     if sp.issparse(val):
         if val.shape != shape:
             raise ValueError(f"{name} returned shape {val.shape}, expected {shape}")
+        check_sparse_structure(val, f"the matrix that {name} returned")
         if not sparse:
             val = val.toarray()
         else:
@@ -182,6 +184,7 @@ def _bounds_equal(lb: Any, ub: Any, what: str) -> np.ndarray:
 def _parse_one(con: Any, args: tuple) -> _Piece:
     if isinstance(con, LinearConstraint):
         A = con.A
+        check_sparse_structure(A, "LinearConstraint.A")
         A = sp.csr_matrix(A, dtype=np.float64) if sp.issparse(A) else np.atleast_2d(
             np.asarray(A, dtype=np.float64))
         lb = _bounds_equal(con.lb, con.ub, "LinearConstraint")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import check_scalar
 from .bcd import LabelPropagation as _LPProblem
 from .bcd import bcd_minimize
 
@@ -35,6 +38,10 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_, label_distributions_, transduction_, n_iter_
+        Samples in a connected component of the graph that holds no labelled sample cannot be
+        labelled: their ``transduction_`` is -1 and their ``label_distributions_`` row is zero
+        (with a RuntimeWarning). ``predict`` returns the transduction of the nearest training
+        sample, so -1 for points nearest to such samples.
 
     Examples
     --------
@@ -75,11 +82,21 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
+        if self.kernel == "knn":
+            check_scalar(self.n_neighbors, "n_neighbors", kind=int, low=1)
+            if X.shape[0] < 2:
+                raise ValueError(f"the k-NN graph needs at least 2 samples, got {X.shape[0]}")
         labeled = y != -1
         self.classes_ = np.unique(y[labeled])
         if self.classes_.size == 0:
             raise ValueError("y has no labelled sample (all -1)")
         W = self._graph(X)
+        # samples in a connected component of the graph without a labelled sample get no label
+        # (the harmonic solution is not defined there): transduction_ -1, a zero distribution row
+        ncomp, comp = connected_components(W, directed=False)
+        reached = np.zeros(ncomp, dtype=bool)
+        reached[comp[labeled]] = True
+        orphan = ~reached[comp]
         n = X.shape[0]
         F = np.zeros((n, self.classes_.size))
         self.n_iter_ = 0
@@ -99,6 +116,14 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
         s[s == 0] = 1.0
         self.label_distributions_ = F / s
         self.transduction_ = self.classes_[np.argmax(self.label_distributions_, axis=1)]
+        if orphan.any():
+            self.label_distributions_[orphan] = 0.0
+            self.transduction_[orphan] = -1
+            warnings.warn(
+                f"{int(orphan.sum())} sample(s) lie in connected components of the graph without "
+                "a labelled sample; they get transduction_ -1 and an all-zero "
+                "label_distributions_ row (increase n_neighbors or gamma to connect them)",
+                RuntimeWarning, stacklevel=2)
         self.X_ = X
         return self
 

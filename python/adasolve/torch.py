@@ -99,6 +99,16 @@ class MFAC(torch.optim.Optimizer):
         self._u = np.empty(self.nweights, dtype=_NP_DTYPE[self._torch_dtype])
         self._v = torch.zeros(self.nweights, dtype=self._torch_dtype) if momentum > 0 else None
 
+    def add_param_group(self, param_group: dict) -> None:
+        """Only during construction: the window's dimension is fixed by the parameters then."""
+        if hasattr(self, "hinv"):
+            raise ValueError(
+                "MFAC cannot take a new parameter group after construction: its gradient window "
+                f"has a fixed dimension ({self.nweights} weights). Create a new MFAC with all the "
+                "parameters (in one or several groups) instead"
+            )
+        super().add_param_group(param_group)
+
     @torch.no_grad()
     def step(self, closure: Optional[Callable[[], torch.Tensor]] = None):
         loss = None

@@ -37,6 +37,61 @@ struct CsrView {
   }
 };
 
+/// Check the index arrays of a compressed sparse matrix before any kernel dereferences them.
+///
+/// CSR: `n_outer` rows, `n_inner` columns, `inner` = "column"; CSC: the reverse, "row". SciPy
+/// builds CSR/CSC matrices without checking the index values (and lets users mutate them), so
+/// every entry point that hands index arrays to C++ calls this once: O(n_outer + nnz), a small
+/// fraction of one sparse product. Throws std::invalid_argument (ValueError in Python) whose
+/// message starts with `name`, the user's argument: "A has a column index out of range ...".
+/// With `check_indices` false only `indptr` is checked (O(n_outer)): for a caller that only
+/// needs the row extents to be safe and leaves the indices to the C++ entry point.
+template <class Idx>
+void check_compressed(const std::string& name, const char* inner, Index n_outer, Index n_inner,
+                      const Idx* indptr, Index len_indptr, const Idx* indices,
+                      Index len_indices, bool check_indices = true) {
+  const std::string bad = name + " has an invalid index pointer (indptr): ";
+  if (n_outer < 0 || n_inner < 0)
+    throw std::invalid_argument(name + " has a negative dimension");
+  if (len_indptr != n_outer + 1)
+    throw std::invalid_argument(bad + "it has " + std::to_string(len_indptr) +
+                                " entries, expected " + std::to_string(n_outer + 1));
+  if (indptr[0] != 0)
+    throw std::invalid_argument(bad + "indptr[0] = " + std::to_string(indptr[0]) +
+                                ", expected 0");
+  // branch-free scans first (vectorised); locate the culprit only on failure
+  bool decreasing = false;
+  for (Index i = 0; i < n_outer; ++i) decreasing |= indptr[i + 1] < indptr[i];
+  if (decreasing) {
+    Index i = 0;
+    while (indptr[i + 1] >= indptr[i]) ++i;
+    throw std::invalid_argument(bad + "it decreases at position " + std::to_string(i + 1) +
+                                " (indptr[" + std::to_string(i) + "] = " +
+                                std::to_string(indptr[i]) + " > indptr[" +
+                                std::to_string(i + 1) + "] = " +
+                                std::to_string(indptr[i + 1]) + ")");
+  }
+  const Index nnz = static_cast<Index>(indptr[n_outer]);
+  if (nnz > len_indices)
+    throw std::invalid_argument(bad + "indptr[-1] = " + std::to_string(nnz) +
+                                " exceeds the number of stored indices, " +
+                                std::to_string(len_indices));
+  if (!check_indices) return;
+  // one unsigned compare catches negative indices too (they wrap to huge values)
+  const std::uint64_t lim = static_cast<std::uint64_t>(n_inner);
+  bool out = false;
+  for (Index k = 0; k < nnz; ++k)
+    out |= static_cast<std::uint64_t>(static_cast<std::int64_t>(indices[k])) >= lim;
+  if (out) {
+    Index k = 0;
+    while (static_cast<std::uint64_t>(static_cast<std::int64_t>(indices[k])) < lim) ++k;
+    throw std::invalid_argument(name + " has a " + inner + " index out of range: indices[" +
+                                std::to_string(k) + "] = " + std::to_string(indices[k]) +
+                                ", valid " + inner + " indices are 0 to " +
+                                std::to_string(n_inner - 1));
+  }
+}
+
 /// What an iterative kernel reports back (SciPy convention for `info`).
 struct Report {
   Index nit = 0;          ///< iterations (sweeps, CG steps, ...) performed
@@ -62,8 +117,10 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("computation interrupted") {}
 };
 
-/// Returns true when the computation should stop. Called from the thread running the loop,
-/// never from inside an OpenMP parallel region.
+/// Returns true when the computation should stop. Called from the thread running the loop
+/// (the Python bindings' hook needs that thread), never from an OpenMP worker thread: inside a
+/// parallel region only thread 0 of the team, the calling thread, may poll, and it must turn
+/// Interrupted into a flag that ends the region (exceptions cannot cross it).
 using InterruptHook = bool (*)();
 
 /// Install (or, with nullptr, remove) the process-wide interrupt hook.

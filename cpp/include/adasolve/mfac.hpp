@@ -155,7 +155,9 @@ class SlidingIHVP {
   const Scalar* buffer() const { return G_.data(); }
 
   /// Replace the oldest gradient by g (d): one pass over the buffer + O(m^2) per dual block
-  /// (Cholesky rank-2 update/downdate; a full O(m^3) refactorization every 32 steps).
+  /// (Cholesky rank-2 update/downdate; a full O(m^3) refactorization from the exact Gram
+  /// matrix whenever the rounding error of the updates could reach 1e-12 relative, and every
+  /// 32 steps in any case).
   void update(const Scalar* g);
   /// X (k x d) = F^{-1} V with the current window. X may alias V.
   void ihvp(const Scalar* V, Index k, Scalar* X) const;
@@ -163,6 +165,10 @@ class SlidingIHVP {
   void update_and_ihvp(const Scalar* g, const Scalar* v, Scalar* x);
   /// Forget every gradient (the buffer is zeroed).
   void reset();
+  /// Set the whole state: the ring buffer (m x d row-major, copied), the next slot and the
+  /// count, then recompute every block's Gram matrix and factor exactly (O(d m^2)). Used to
+  /// restore a pickled or copied window.
+  void restore(const Scalar* G, Index slot, Index count);
 
  private:
   Index m_;
@@ -171,6 +177,8 @@ class SlidingIHVP {
   std::vector<Scalar> G_;              // m x d ring buffer
   std::vector<MatrixXdR> gram_;        // per block: G_b G_b^T (dual) or G_b^T G_b (primal)
   std::vector<BlockFactor> factors_;
+  std::vector<double> drift_;          // per block: size of the changes since the last exact
+                                       // factorization (rounding budget, see mfac.cpp)
   Index slot_ = 0, count_ = 0;
   bool outer_parallel() const;
   void step_block(Index b, const Scalar* g, const Scalar* v, Scalar* x, bool inner_parallel);

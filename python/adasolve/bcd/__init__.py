@@ -7,6 +7,7 @@ Problems are small objects (:class:`LeastSquares`, :class:`Logistic`, :class:`So
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -46,7 +47,7 @@ def _penalty(value: Any, name: str, n: int) -> np.ndarray:
 def _design(X: Any) -> Union[np.ndarray, tuple]:
     """Dense C-contiguous float64 array, or a CSR tuple for the engine (which copies to CSC)."""
     if sp.issparse(X):
-        M = as_csr(X, "X", dtype=np.float64, square=False)
+        M = as_csr(X, "X", dtype=np.float64, square=False, check_indices=False)  # C++ checks
         return (M.shape[0], M.shape[1], M.indptr, M.indices, M.data)
     return check_matrix(X, "X", dtype=np.float64)
 
@@ -151,6 +152,13 @@ class Softmax(_Problem):
             if not np.all(labels == np.round(labels)) or labels.min() < 0:
                 raise ValueError("Y as a vector must hold integer labels 0..K-1")
             k = int(labels.max()) + 1
+            if k > max(2, shape[0]):
+                # a stray large label would silently allocate (and solve for) k mostly unseen
+                # classes: n x k one-hot targets and p x k weights
+                raise ValueError(
+                    f"Y holds the label {k - 1}, which means {k} classes for {shape[0]} samples; "
+                    "labels must be 0..K-1 with K at most the number of samples: remap them "
+                    "(e.g. with numpy.unique(Y, return_inverse=True)) or pass a one-hot matrix")
             Ym = np.zeros((shape[0], max(k, 2)))
             Ym[np.arange(shape[0]), labels.astype(int)] = 1.0
         else:
@@ -305,7 +313,8 @@ def bcd_minimize(
     Returns
     -------
     OptimizeResult
-        ``x``, ``fun``, ``nit``, ``success``, ``status`` (0 converged, 1 maxiter, 2 callback),
+        ``x``, ``fun``, ``nit``, ``success``, ``status`` (0 converged, 1 maxiter, 2 callback,
+        3 the objective overflowed: never reported as success),
         ``message``, ``optimality`` and ``history`` (dict of arrays ``fun``, ``optimality``,
         ``time``: entry 0 is the starting point ``x = 0``, entry k is after iteration k).
 
@@ -322,6 +331,24 @@ def bcd_minimize(
     """
     return _run(problem, rule=rule, block_size=block_size, blocks=blocks, update=update,
                 maxiter=maxiter, tol=tol, seed=seed, callback=callback, tree=tree)
+
+
+def _overflowing_scale(problem) -> float:
+    """max |X| when the curvature ``n * max|X|^2`` overflows float64 (the method cannot then
+    take a step), else 0."""
+    X = getattr(problem, "X", None)
+    data = X[4] if isinstance(X, tuple) else X
+    if data is None or np.size(data) == 0:
+        return 0.0
+    smax = float(np.max(np.abs(data)))
+    n = X[0] if isinstance(X, tuple) else data.shape[0]
+    if smax > 0 and 2 * math.log2(smax) + math.log2(max(n, 1)) >= 1023:
+        return smax
+    return 0.0
+
+
+def _finite_state(eng) -> bool:
+    return bool(np.isfinite(eng.fun) and np.isfinite(eng.optimality))
 
 
 def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callback=None, x0=None,
@@ -349,18 +376,30 @@ def _run(problem, *, rule, block_size, blocks, update, maxiter, tol, seed, callb
         x0=None if x0 is None else np.ascontiguousarray(x0, dtype=np.float64),
     )
     status = 1
+    big = _overflowing_scale(problem)
+    if big:
+        history = {"fun": eng.hist_fun, "optimality": eng.hist_opt, "time": eng.hist_time}
+        return OptimizeResult(
+            x=eng.x, fun=eng.fun, nit=0, success=False, status=3, optimality=eng.optimality,
+            history=history,
+            message=f"X has entries up to {big:.3g}: its curvature (n * max|X|^2) overflows "
+                    "float64, so no step can be taken; rescale X (and y)")
     if callback is None:
         eng.run(maxiter)
     else:
-        while eng.nit < maxiter and not eng.converged:
+        while eng.nit < maxiter and not eng.converged and _finite_state(eng):
             eng.run(1)
             if callback(eng.x):
                 status = 2
                 break
-    if eng.converged:
+    if eng.converged and _finite_state(eng):
         status = 0
+    elif not _finite_state(eng):
+        status = 3  # the engine stops at the first non-finite objective or optimality measure
     messages = {0: "optimality measure <= tol", 1: "maximum number of iterations reached",
-                2: "stopped by callback"}
+                2: "stopped by callback",
+                3: "the objective or its gradient overflowed to a non-finite value (inf/NaN); "
+                   "the data are too large for float64 here: rescale X (and y)"}
     history = {"fun": eng.hist_fun, "optimality": eng.hist_opt, "time": eng.hist_time}
     return OptimizeResult(x=eng.x, fun=eng.fun, nit=eng.nit, success=status == 0, status=status,
                           message=messages[status], optimality=eng.optimality, history=history)
