@@ -71,12 +71,13 @@ _DEFAULT_OPTIONS = dict(
     max_backtrack=40,
     accuracy="relative",  # "relative" or "paper" (paper's psi/||K|| constants, dense only)
     rank_tol=1e-10,  # sigma_min(G) <= rank_tol * max(1, sigma_max(G)): rank-deficient
-    forcing=None,  # (c, p): inner tolerance min(delta, c * kkt^p); None = the paper's delta
+    forcing=(1.0, 1.0),  # (c, p): inner tolerance min(delta, c * kkt^p); None = the paper's delta
     delta_c=0.1,  # rank-deficient G: (2,2) block -delta_c ||G||^2 min(1, kkt) I; 0 = stop
     v0=None,  # initial multipliers (zeros, as the reference)
     dense_linear_operator_max=4000,  # LinearOperator Hessians up to this n are materialized
     hessian_check="auto",  # reduced-Hessian PD test: auto | cholesky | cg | inertia | none
     warm_start=True,  # start each inner solve from the previous outer step
+    soc=True,  # second-order correction when the full step is rejected (Maratos effect)
 )
 
 
@@ -107,7 +108,8 @@ def _call(fn: Callable, x: np.ndarray, name: str, *extra: Any) -> Any:
 def _finite_vector(val: Any, size: int, name: str) -> np.ndarray:
     arr = np.asarray(val, dtype=np.float64).reshape(-1)
     if arr.size != size:
-        raise ValueError(f"{name} returned {arr.size} values, expected {size}")
+        raise ValueError(f"{name} returned {arr.size} values, expected {size}"
+                         + (" (the length of x0)" if name == "jac" else ""))
     # a finite sum proves every entry finite (one reduction, no temporary); else check all
     if not math.isfinite(arr.sum()) and not np.isfinite(arr).all():
         raise _UserFunctionError(f"{name} returned a non-finite value")
@@ -179,7 +181,13 @@ def _bounds_equal(lb: Any, ub: Any, what: str) -> np.ndarray:
     return lb.copy()
 
 
+def _is_pair(con: Any) -> bool:
+    return isinstance(con, tuple) and len(con) == 2 and all(callable(f) for f in con)
+
+
 def _parse_one(con: Any, args: tuple) -> _Piece:
+    if _is_pair(con):
+        return _Piece(con[0], con[1], np.zeros(0))
     if isinstance(con, LinearConstraint):
         A = con.A
         A = sp.csr_matrix(A, dtype=np.float64) if sp.issparse(A) else np.atleast_2d(
@@ -208,7 +216,9 @@ def _parse_one(con: Any, args: tuple) -> _Piece:
             raise ValueError("constraint dict needs a callable 'fun'")
         if not callable(con.get("jac")):
             raise ValueError("constraint dict needs a callable 'jac' (the constraint Jacobian)")
-        a = tuple(con.get("args", ())) + tuple(args)
+        # as scipy.optimize.minimize: a dict constraint gets its own 'args', never the
+        # objective's
+        a = tuple(con.get("args", ()))
         f, j = con["fun"], con["jac"]
         return _Piece(lambda x: f(x, *a), lambda x: j(x, *a), np.zeros(0))
     raise TypeError(
@@ -219,12 +229,20 @@ def _parse_one(con: Any, args: tuple) -> _Piece:
 def _parse_constraints(constraints: Any, args: tuple = ()) -> list:
     if constraints is None:
         return []
-    if (isinstance(constraints, tuple) and len(constraints) == 2
-            and all(callable(f) for f in constraints)):
+    if _is_pair(constraints):
         return [_Piece(constraints[0], constraints[1], np.zeros(0))]
     if isinstance(constraints, (list, tuple)):
         return [_parse_one(c, args) for c in constraints]
     return [_parse_one(constraints, args)]
+
+
+def _x0_error(exc: "_UserFunctionError", n: int) -> Optional[ValueError]:
+    """A user function that raised IndexError/ValueError at x0: most likely x0 has the wrong
+    length for it. Returns the ValueError to raise (naming x0), or None."""
+    if isinstance(exc.__cause__, (IndexError, ValueError)):
+        return ValueError(f"{exc} when evaluated at x0 (x0 has {n} entries): check that x0 "
+                          "has the length that fun, jac, hess and the constraints expect")
+    return None
 
 
 class _Constraints:
@@ -234,6 +252,10 @@ class _Constraints:
         self.counter = counter
         sizes = []
         for i, p in enumerate(pieces):
+            if p.linear and p.linear_matrix.shape[1] != n:
+                raise ValueError(
+                    f"constraint {i}: LinearConstraint.A has {p.linear_matrix.shape[1]} columns "
+                    f"but x0 has {n} entries")
             val = np.atleast_1d(np.asarray(_call(p.fun, x0, f"constraint {i} fun"), dtype=np.float64))
             if val.ndim != 1:
                 raise ValueError(f"constraint {i} fun must return a 1-D array, got shape {val.shape}")
@@ -287,6 +309,28 @@ class _Constraints:
 
 def _csr_args(A: sp.csr_matrix) -> tuple:
     return A.indptr, A.indices, np.ascontiguousarray(A.data, dtype=np.float64)
+
+
+def _soc_step(J: Any, ct: np.ndarray, sparse_mode: bool) -> Optional[np.ndarray]:
+    """Minimum-norm correction -G^T (G G^T)^{-1} c_t, or None when it cannot be had cheaply."""
+    try:
+        if sparse_mode:
+            if J.shape[0] > 20_000:
+                return None
+            from scipy.sparse.linalg import splu
+
+            JJ = (J @ J.T).tocsc()
+            y = splu(JJ + 1e-14 * max(1.0, abs(JJ).max()) * sp.identity(J.shape[0], format="csc")
+                     ).solve(ct)
+            out = -(J.T @ y)
+        else:
+            if J.shape[0] * J.shape[0] * J.shape[1] > 1e9:
+                return None
+            out = -np.linalg.lstsq(J, ct, rcond=None)[0]
+    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        return None
+    out = np.asarray(out, dtype=np.float64).reshape(-1)
+    return out if np.isfinite(out).all() else None
 
 
 def _wants_intermediate(callback: Callable) -> bool:
@@ -362,9 +406,11 @@ def minimize_eq(
         (40), ``accuracy`` ("relative" or "paper"), ``rank_tol`` (1e-10), ``delta_c``
         (0.1: a rank-deficient Jacobian gets the KKT block ``-delta_c ||G||^2 min(1, kkt) I``,
         as IPOPT regularizes degenerate constraints; 0: stop with status 4), ``forcing``
-        (None; a pair ``(c, p)`` tightens the inner tolerance to ``min(delta, c kkt^p)``
-        for superlinear local convergence), ``v0``,
-        ``warm_start`` (True: start each inner solve from the previous step),
+        ((1.0, 1.0): the inner tolerance is ``min(delta, c kkt^p)``, which tightens near a
+        solution for superlinear local convergence and stays within the paper's condition;
+        None: the paper's ``delta``), ``v0``,
+        ``warm_start`` (True: start each inner solve from the previous step), ``soc``
+        (True: a second-order correction is tried when the full step is rejected),
         ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
     Returns
@@ -448,6 +494,7 @@ def _validate_options(options: Optional[dict]) -> dict:
     opts["hessian_check"] = check_choice(opts["hessian_check"], "hessian_check",
                                          ["auto", "cholesky", "cg", "inertia", "none"])
     opts["warm_start"] = bool(opts["warm_start"])
+    opts["soc"] = bool(opts["soc"])
     return opts
 
 
@@ -498,8 +545,6 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
 
     counter = _Counter()
     pieces = _parse_constraints(constraints, args)
-    cons = _Constraints(pieces, n, x0, counter)
-    m = cons.m
 
     def f_eval(x):
         counter.nfev += 1
@@ -529,10 +574,26 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             inner_iterations=int(inner), success=status == 0, status=status, message=message,
             history=history, sketch=sketch, time=time.perf_counter() - t_start)
 
-    v = np.zeros(m) if opts["v0"] is None else _finite_vector(opts["v0"], m, "options['v0']")
-
     # ---- evaluate at x0 ----------------------------------------------------------------
     x = x0.copy()
+    try:
+        cons = _Constraints(pieces, n, x0, counter)
+    except _UserFunctionError as exc:
+        err = _x0_error(exc, n)
+        if err is not None:
+            raise err from exc.__cause__
+        return result(x, np.zeros(0), float("nan"), None, None, 5,
+                      f"{STATUS_MESSAGES[5]} At x0: {exc}", 0, 0)
+    m = cons.m
+    if opts["v0"] is None:
+        v = np.zeros(m)
+    else:
+        v = np.asarray(opts["v0"], dtype=np.float64).reshape(-1)
+        if v.size != m or not np.isfinite(v).all():
+            raise ValueError(f"options['v0'] must be {m} finite multipliers (one per "
+                             f"constraint), got {v.size} value(s)"
+                             + ("" if np.isfinite(v).all() else " with NaN or Inf"))
+        v = v.copy()
     try:
         sparse_mode = cons.any_sparse(x)
         H0 = None
@@ -548,6 +609,9 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         c = cons.c(x)
         J = cons.jac(x, sparse_mode)
     except _UserFunctionError as exc:
+        err = _x0_error(exc, n)
+        if err is not None:
+            raise err from exc.__cause__
         return result(x, v, float("nan"), None, None, 5, f"{STATUS_MESSAGES[5]} At x0: {exc}", 0, 0)
 
     if m > n:
@@ -592,6 +656,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     gl = g + J.T @ v
     inner_total = 0
     nit = 0
+    n_soc = 0
     regularized: list = []  # iterations whose KKT matrix got the -delta_c I block
     status, message = 1, STATUS_MESSAGES[1]
     # per-iteration seeds of the C++ sketches: a Weyl sequence from seed64 (distinct and
@@ -751,7 +816,39 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             if mt <= merit0 + alpha * beta * dd + slack:
                 accepted = True
                 break
+            if alpha == 1.0 and m and opts["soc"]:
+                # Second-order correction (Maratos effect): the full step is rejected
+                # because of the constraints' curvature; add the minimum-norm step back to
+                # the linearized constraints, -G^T (G G^T)^{-1} c(x + dx), and try once.
+                soc = _soc_step(J, ct, sparse_mode)
+                if soc is not None:
+                    xs = xt + soc
+                    try:
+                        fs, cs = f_eval(xs), cons.c(xs)
+                        gs, Js = g_eval(xs), cons.jac(xs, sparse_mode)
+                        gls = gs + Js.T @ vt
+                        ms = _sn.merit_value(fs, vt, cs, gls, eta1, eta2)
+                    except _UserFunctionError:
+                        ms = math.inf
+                    if ms <= merit0 + beta * dd + slack:
+                        xt, ft, ct, gt, Jt, glt, mt = xs, fs, cs, gs, Js, gls, ms
+                        accepted = True
+                        n_soc += 1
+                        break
             alpha *= 0.5
+        if (not accepted or alpha < 2.0 ** -20) and fail_reason is None and (
+                eta1 <= opts["eta1_max"] and eta2 >= opts["eta2_min"]):
+            # The line search stalls: the merit function does not decrease along the step
+            # although its predicted slope is negative (an inexact sketched step, or a
+            # Hessian that does not quite match the derivative of grad_x L). Treat it as a
+            # failed descent test (the paper's update: eta1 up, eta2 down, delta tighter)
+            # and solve again instead of taking a negligible step or giving up. eta1 only
+            # grows and eta2 only shrinks, so this happens a bounded number of times.
+            eta1 *= nu ** 2
+            eta2 /= nu
+            delta = max(delta / nu ** 4, opts["delta_min"])
+            z_prev = None
+            continue
         if not accepted:
             if fail_reason is not None:
                 status = 5
@@ -808,6 +905,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                     "regularized with a -delta_c I block.")
     res = result(x, v, fval, gl, c, status, message, nit, inner_total)
     res.regularized_iterations = regularized
+    res.soc_steps = n_soc
     return res
 
 
@@ -877,10 +975,15 @@ def sketch_sqp(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess: 
     args = tuple(args) if isinstance(args, (list, tuple)) else (args,)
     pieces_probe = _parse_constraints(constraints, args)
     x0a = as_float_array(x0, "x0", dtype=np.float64, finite=False).reshape(-1)
-    if np.isfinite(x0a).all():
-        # lb sizes are known only after one evaluation; _Constraints fills them in
-        _Constraints(pieces_probe, x0a.size, x0a, _Counter())
-    lag_hess = _lagrangian_hess_from_scipy(hess, pieces_probe, args, x0a.size)
+    lag_hess = None
+    if np.isfinite(x0a).all() and x0a.size:
+        # lb sizes are known only after one evaluation; _Constraints fills them in. A user
+        # error here is reported by _minimize_eq, which evaluates the same functions again.
+        try:
+            _Constraints(pieces_probe, x0a.size, x0a, _Counter())
+            lag_hess = _lagrangian_hess_from_scipy(hess, pieces_probe, args, x0a.size)
+        except _UserFunctionError:
+            pass
     if callback is not None and not _wants_intermediate(callback):
         user_cb = callback
         callback = lambda xk: user_cb(xk)  # noqa: E731
