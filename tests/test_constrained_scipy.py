@@ -125,3 +125,83 @@ def test_bad_input_names_the_argument():
         minimize(prob.fun, [1.0, 0.0, 0.0], method=sketch_sqp, jac=prob.grad,
                  constraints=NonlinearConstraint(lambda x: x[0] ** 2 + x[1] ** 2, 1, 1,
                                                  jac=lambda x: [[2 * x[0], 2 * x[1]]]))
+
+
+def _elec_eq(n_el, dense):
+    prob = scipy_tc.Elec(n_el)
+    con = prob.constr
+    jac = (lambda x: con.jac(x).toarray()) if dense else con.jac
+    return prob, NonlinearConstraint(con.fun, 0, 0, jac, con.hess)
+
+
+THOMSON = {10: 32.716949460, 20: 150.881568334}
+
+
+@pytest.mark.parametrize("sketch", ["kaczmarz", "exact"])
+def test_elec_dense_and_sparse_jacobians_follow_the_same_iterates(sketch):
+    runs = []
+    for dense in (True, False):
+        prob, con = _elec_eq(10, dense)
+        runs.append(minimize(prob.fun, prob.x0, method=sketch_sqp, jac=prob.grad, hess=prob.hess,
+                             constraints=con, options={"sketch": sketch, "seed": 0}))
+    rd, rs = runs
+    assert rd.success and rs.success
+    assert rd.nit == rs.nit
+    # Kaczmarz: the same sketch on the same matrix; exact: dense LU against a sparse LDL^T
+    # refined only to the inner accuracy test, so the shifts agree to that accuracy
+    np.testing.assert_allclose(rd.history["shift"], rs.history["shift"],
+                               rtol=1e-8 if sketch == "kaczmarz" else 1e-4)
+    if sketch == "kaczmarz":
+        np.testing.assert_allclose(rd.x, rs.x, atol=1e-8)
+    # (the minimizers form a family, rotations of the sphere: exact's 1e-6 differences
+    # select different members, with the same energy)
+    assert rd.fun == pytest.approx(rs.fun, rel=1e-8)
+    assert abs(rd.fun - THOMSON[10]) <= 1e-6 * THOMSON[10]
+
+
+@pytest.mark.parametrize("n_el", [10, 20])
+def test_elec_default_reaches_thomson_minimum(n_el):
+    prob, con = _elec_eq(n_el, dense=False)
+    res = minimize(prob.fun, prob.x0, method=sketch_sqp, jac=prob.grad, hess=prob.hess,
+                   constraints=con, options={"seed": 0})
+    assert res.success, res.message
+    assert res.sketch == "exact" and "auto" in res.sketch_choice
+    assert abs(res.fun - THOMSON[n_el]) <= 1e-6 * THOMSON[n_el]
+    # the penalties stay moderate (the coupled update drove eta1 to 1e8 here)
+    assert max(res.history["eta1"]) < 1e4
+
+
+def test_badly_scaled_qp_stops_at_the_rounding_level():
+    rng = np.random.default_rng(0)
+    n, m = 50, 10
+    A = rng.standard_normal((n, n))
+    Q = (A @ A.T / n + np.eye(n)) * 1e100
+    q = rng.standard_normal(n) * 1e100
+    C = rng.standard_normal((m, n)) * 1e100
+    d = rng.standard_normal(m) * 1e100
+    for sketch in ("gaussian", "exact"):
+        res = adasolve.minimize_eq(lambda x: 0.5 * x @ Q @ x + q @ x, np.zeros(n),
+                                   jac=lambda x: Q @ x + q, hess=lambda x, v: Q,
+                                   constraints=LinearConstraint(C, d, d), sketch=sketch, seed=0)
+        assert res.status == 8 and not res.success and res.nit <= 10, (sketch, res.message)
+        assert "rounding level" in res.message and "rescale" in res.message
+        # and it is the solution, up to that level
+        K = np.block([[Q, C.T], [C, np.zeros((m, m))]]) / 1e100
+        sol = np.linalg.solve(K, np.r_[-q, d] / 1e100)[:n]
+        np.testing.assert_allclose(res.x, sol, rtol=1e-6, atol=1e-8)
+
+
+def test_sketch_time_budget_is_a_status():
+    # an ill-conditioned KKT system: the Gaussian vector sketch needs ~||K||_F^2/sigma_min^2
+    # steps; a tiny inner time budget stops it with status 9 and a pointer to 'exact'
+    rng = np.random.default_rng(1)
+    n, m = 300, 30
+    U = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    Q = U @ np.diag(np.logspace(-4, 4, n)) @ U.T
+    C = rng.standard_normal((m, n))
+    res = adasolve.minimize_eq(lambda x: 0.5 * x @ Q @ x, np.ones(n), jac=lambda x: Q @ x,
+                               hess=lambda x, v: Q, constraints=LinearConstraint(C, 1.0, 1.0),
+                               sketch="gaussian", seed=0, options={"inner_max_seconds": 0.05})
+    assert res.status == 9 and not res.success
+    assert "inner_max_seconds" in res.message and "sketch='exact'" in res.message
+    assert res.time < 5.0

@@ -42,7 +42,7 @@ __all__ = ["minimize_eq"]
 
 _sn = _core.sketch_newton
 
-SKETCHES = ("gaussian", "countsketch", "kaczmarz", "exact")
+SKETCHES = ("auto", "gaussian", "countsketch", "kaczmarz", "exact")
 
 #: status codes of :func:`minimize_eq`
 STATUS_MESSAGES = {
@@ -54,7 +54,7 @@ STATUS_MESSAGES = {
     5: "A user function raised or returned a non-finite value.",
     6: "Stopped by the callback.",
     7: "The KKT system could not be factorized (out of memory).",
-    8: "No progress: the steps are below the rounding level of x and v.",
+    8: "No progress: the KKT residual or the steps are at the rounding level.",
     9: "The inner solver stopped at its budget.",
 }
 
@@ -351,7 +351,7 @@ def minimize_eq(
     jac: Any,
     constraints: Any,
     hess: Any = None,
-    sketch: str = "gaussian",
+    sketch: str = "auto",
     sketch_size: Optional[int] = None,
     tol: float = 1e-6,
     maxiter: int = 1000,
@@ -386,8 +386,11 @@ def minimize_eq(
         ``hess(x, v)``: Hessian of the Lagrangian in ``x`` (dense, sparse or a
         ``LinearOperator``, which is materialized densely for n <= 4000). ``"bfgs"``
         or ``None``: a damped BFGS approximation (dense).
-    sketch : {"gaussian", "countsketch", "kaczmarz", "exact"}
-        Inner solver: Gaussian vector sketches (``sketch_size`` > 1: block Gaussian
+    sketch : {"auto", "gaussian", "countsketch", "kaczmarz", "exact"}
+        Inner solver. ``"auto"`` (default): ``"exact"`` when the KKT matrix is dense of
+        order at most 8000 or sparse with at most 5e6 nonzeros, else ``"countsketch"``
+        (dense) or ``"kaczmarz"`` (sparse); the choice and its reason are reported in
+        ``sketch`` and ``sketch_choice`` of the result. Otherwise: Gaussian vector sketches (``sketch_size`` > 1: block Gaussian
         sketches of that many columns), CountSketch of ``sketch_size`` columns,
         randomized Kaczmarz rows, or a direct solve of the KKT system (dense LU; sparse:
         LDL^T of the regularized KKT matrix, whose inertia also decides the Hessian
@@ -642,13 +645,6 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     eta1, eta2, delta = opts["eta1"], opts["eta2"], opts["delta"]
     beta, nu = opts["beta"], opts["nu"]
     N = n + m
-    if sketch_size is None:
-        # CountSketch: ~sqrt(N) columns, capped at 64: forming W^T W costs N k^2 per step
-        # for ~k times the progress of one column, so beyond BLAS-3 efficiency (k ~ 64) a
-        # larger block only costs more per unit of residual reduction
-        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, min(64, math.isqrt(N)))))
-    else:
-        k_size = min(sketch_size, N)
 
     try:
         if use_bfgs:
@@ -670,6 +666,30 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     # per-iteration seeds of the C++ sketches: a Weyl sequence from seed64 (distinct and
     # reproducible; a numpy Generator draw costs more than a small problem's sketch solve)
     kseed = seed64 % (1 << 64)
+    requested = sketch
+    if sketch == "auto":
+        # The direct solve wherever it fits: dense LU up to N = 8000 (N^3 / 3 flops, about
+        # a second); sparse LDL^T while the KKT matrix has at most 5e6 nonzeros (the fill of
+        # the factor is not predicted; a factorization that does not fit in memory stops
+        # with status 7 and a pointer to the sketches). Otherwise the sketches: CountSketch
+        # (dense) or Kaczmarz (sparse).
+        if sparse_mode:
+            nnz_k = H.nnz + 2 * J.nnz + n
+            sketch = "exact" if nnz_k <= 5_000_000 else "kaczmarz"
+            reason = f"sparse KKT matrix with {nnz_k} nonzeros (exact up to 5e6)"
+        else:
+            sketch = "exact" if N <= 8000 else "countsketch"
+            reason = f"dense KKT matrix of order {N} (exact up to 8000)"
+        auto_reason = f"sketch='auto' chose '{sketch}': {reason}"
+    else:
+        auto_reason = None
+    if sketch_size is None:
+        # CountSketch: ~sqrt(N) columns, capped at 64: forming W^T W costs N k^2 per step
+        # for ~k times the progress of one column, so beyond BLAS-3 efficiency (k ~ 64) a
+        # larger block only costs more per unit of residual reduction
+        k_size = 1 if sketch == "gaussian" else max(1, min(N, max(4, min(64, math.isqrt(N)))))
+    else:
+        k_size = min(sketch_size, N)
     check = opts["hessian_check"]
     if check == "auto":
         # exact sparse mode: the inertia of the LDL^T factorization that also solves the
@@ -707,6 +727,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         kkt = math.sqrt(float(gl @ gl) + float(c @ c))
         if nit == 0:
             history["kkt"].append(kkt)
+            kkt0 = max(kkt, np.finfo(float).tiny)
         if kkt <= tol:
             status, message = 0, STATUS_MESSAGES[0]
             break
@@ -755,6 +776,24 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 sysk = build(delta_c)
                 regularized.append(nit)
         last_shift = float(sysk.shift)
+        # Rounding level of the KKT residual at this iterate: grad f + G^T v and c are sums
+        # of terms of size ||grad f||, ||H|| ||x||, ||G|| (||v|| + ||x||), each carrying
+        # relative rounding errors. At or below that level the residual is noise and tol
+        # is out of reach (e.g. a problem scaled by 1e100): stop instead of iterating on it.
+        if m:
+            jn = sysk.jac_max_sv if math.isfinite(sysk.jac_max_sv) else float(
+                np.sqrt(np.sum(J.data ** 2)) if sparse_mode else np.linalg.norm(J))
+        else:
+            jn = 0.0
+        floor = 16.0 * np.finfo(float).eps * (
+            float(np.linalg.norm(g)) + sysk.hess_norm * float(np.linalg.norm(x))
+            + jn * (float(np.linalg.norm(v)) + float(np.linalg.norm(x))))
+        if kkt <= floor:
+            status = 8
+            message = (f"{STATUS_MESSAGES[8]} (iteration {nit}: KKT residual {kkt:.3g} is at "
+                       f"the rounding level {floor:.3g} of this problem's values, above tol = "
+                       f"{tol:g}: rescale the problem or loosen tol.)")
+            break
 
         # Merit gradient term H grad_x L: exact Hessian, or a finite difference of grad_x L
         # in BFGS mode (one extra gradient + Jacobian evaluation).
@@ -787,8 +826,11 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             # Forcing term: a tighter inner tolerance than delta near a solution (still
             # within the paper's condition ||r|| <= delta ||b||) gives superlinear local
             # convergence; sketch steps cost microseconds, an outer iteration user calls.
+            # (relative to the first residual as well, so that a badly scaled problem
+            # also converges superlinearly)
             tol_ratio = (delta if forcing_c == math.inf
-                         else min(delta, forcing_c * kkt ** forcing_p)) * paper_scale
+                         else min(delta, forcing_c * min(kkt, kkt / kkt0) ** forcing_p)
+                         ) * paper_scale
             steps, resid, conv = sysk.solve(tol_ratio * bnorm, opts["max_inner"], inner_seconds)
             steps_this += steps
             if sysk.last_timed_out or sysk.last_overflow:
@@ -844,9 +886,9 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
                 message = (f"{STATUS_MESSAGES[9]} The {sketch} sketch did not reach the inner "
                            f"accuracy within options['inner_max_seconds'] = {inner_seconds:g} s "
                            f"at iteration {nit} ({steps_this} steps; needs about "
-                           "||K||_F^2 / sigma_min(K)^2). Use sketch='auto' (the default) or "
-                           "'exact', or the Krylov solver sketch='minres'; returning the last "
-                           "iterate.")
+                           "||K||_F^2 / sigma_min(K)^2). Use sketch='exact' (or 'auto', the "
+                           "default, which takes it where it fits) or raise "
+                           "options['inner_max_seconds']; returning the last iterate.")
             break
         dx, dv = sysk.dx, sysk.dv
         if warm:
@@ -983,6 +1025,9 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
     res = result(x, v, fval, gl, c, status, message, nit, inner_total)
     res.regularized_iterations = regularized
     res.soc_steps = n_soc
+    res.sketch = sketch
+    res.sketch_requested = requested
+    res.sketch_choice = auto_reason
     return res
 
 
@@ -1068,6 +1113,6 @@ def sketch_sqp(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess: 
         raise ValueError("sketch_sqp needs jac= (a callable gradient, or True)")
     return _minimize_eq(fun, x0, jac=jac, constraints=constraints,
                         hess=lag_hess if lag_hess is not None else "bfgs",
-                        sketch=kw.get("sketch", "gaussian"), sketch_size=kw.get("sketch_size"),
+                        sketch=kw.get("sketch", "auto"), sketch_size=kw.get("sketch_size"),
                         tol=kw.get("tol", 1e-6), maxiter=kw.get("maxiter", 1000),
                         seed=kw.get("seed"), callback=callback, options=opts or None, args=args)
