@@ -227,14 +227,14 @@ def test_block_sketches_need_fewer_steps_than_vector():
 
 
 def test_kkt_system_hessian_modification_dense():
-    # H indefinite on null(G): the reduced Hessian gets shifted to xi_B
+    # H indefinite on null(G): negative curvature lambda is mirrored, t = xi_B - 2 lambda
     H = np.diag([-1.0, 2.0, 3.0])
     G = np.array([[0.0, 1.0, 0.0]])
     s = _core.sketch_newton.kkt_dense(H, G, np.ones(3), np.ones(1), "exact", 1, 0.1, 1e-6, True, 0)
     assert s.reduced_min_eig == pytest.approx(-1.0)
-    assert s.shift == pytest.approx(1.1)
+    assert s.shift == pytest.approx(2.1)
     s.solve(0.0, 1)
-    B = H + 1.1 * np.eye(3)
+    B = H + 2.1 * np.eye(3)
     K = np.block([[B, G.T], [G, np.zeros((1, 1))]])
     z = np.linalg.solve(K, -np.ones(4))
     np.testing.assert_allclose(np.r_[s.dx, s.dv], z, atol=1e-12)
@@ -424,8 +424,8 @@ def test_sparse_hessian_check_detects_indefinite_reduced_hessian(pd_check):
     args = (3, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, np.ones(3), np.ones(1),
             "exact", 1, 0.1, 1e-6, True, 0, pd_check)
     s = _core.sketch_newton.kkt_sparse(*args)
-    # n <= 300: the exact shift xi_B - lambda_min(Z^T H Z), as on the dense path
-    assert s.shift == pytest.approx(0.1 + 1.0)
+    # n <= 100: the eigenvalue shift xi_B - 2 lambda_min(Z^T H Z), as on the dense path
+    assert s.shift == pytest.approx(0.1 + 2.0)
     sd = _core.sketch_newton.kkt_dense(H.toarray(), G.toarray(), np.ones(3), np.ones(1),
                                        "exact", 1, 0.1, 1e-6, True, 0)
     assert sd.shift == pytest.approx(s.shift, rel=1e-12)
@@ -437,7 +437,7 @@ def test_sparse_hessian_check_detects_indefinite_reduced_hessian(pd_check):
 
 @pytest.mark.parametrize("pd_check", [1, 2, 3])
 def test_large_sparse_shift_ladder(pd_check):
-    # n > 300: trial factorizations over the ladder 0, xi_B, 10 xi_B, ... (or from the
+    # n > 100: trial factorizations over the ladder 0, xi_B, 10 xi_B, ... (or from the
     # previous shift / 3 by 8x, IPOPT's rule); dense input takes the same ladder.
     n = 400
     d = np.full(n, 2.0)

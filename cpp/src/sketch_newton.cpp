@@ -25,6 +25,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr Index kSerialBelow = 512;  // KKT sizes below this run Eigen single-threaded
+constexpr Index kSerialSparseBelow = 50000;  // sparse products: serial below this order
 
 // Eigen's OpenMP-parallel GEMM costs far more than it saves on the small products of one
 // sketch step (and spins badly on a loaded machine): run those single-threaded.
@@ -315,13 +316,17 @@ std::vector<double> cumsum(const Vec& w) {
 
 // Smallest shift t of a ladder 0, t0, t0 g, t0 g^2, ... with is_pd(t) true (IPOPT's
 // inertia correction: t0 = hint / 3 and g = 8 when the previous iteration needed a shift
-// `hint`, else t0 = xi_B and g = 10). `found` is false when the ladder ran out.
+// `hint`, else t0 = xi_B and g = 10). With the memory the shift decays geometrically over
+// the iterations where less is needed (down to 1e-8: a reduced Hessian that is only
+// positive semidefinite, e.g. a variable absent from f, then costs a vanishing shift
+// instead of a fixed xi_B that makes every Newton step a damped one). `found` is false
+// when the ladder ran out.
 template <class PdTest>
 double find_shift(PdTest&& is_pd, double xi_B, double hint, bool* found) {
   InterruptCheck check(1.0);  // each trial is a factorization: poll before every one
   *found = true;
   if (is_pd(0.0)) return 0.0;
-  double t = hint > 0.0 ? std::max(xi_B, hint / 3.0) : xi_B;
+  double t = hint > 0.0 ? std::max(1e-8, hint / 3.0) : xi_B;
   const double grow = hint > 0.0 ? 8.0 : 10.0;
   for (int k = 0; k < 60 && std::isfinite(t); ++k) {
     check(1.0);
@@ -457,20 +462,19 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
     if (ok) { C.valid = true; break; }
     // IPOPT's inertia correction: from the last iteration's shift / 3 (or xi_B), up by 8x
     shift = shift == 0.0
-                ? (opt_.shift_hint > 0.0 ? std::max(opt_.xi_B, opt_.shift_hint / 3.0) : opt_.xi_B)
+                ? (opt_.shift_hint > 0.0 ? std::max(1e-8, opt_.shift_hint / 3.0) : opt_.xi_B)
                 : grow * shift;
   }
   shift_ = shift;
   cache.factor_nnz = C.valid ? static_cast<Index>(C.ldlt.matrixL().nestedExpression().nonZeros()) : 0;
 }
 
-// Exact shift from eigenvalues (n <= kEigenShiftMaxN), shared by dense and sparse input so
-// that both follow the same iterates: t = xi_B - lambda_min(Z^T H Z) when that is below the
-// threshold (Z orthonormal: Z^T (H + tI) Z = Z^T H Z + tI; the paper adds xi_B + ||H||).
+// Shift from the eigenvalues of the reduced Hessian (n <= kEigenShiftMaxN), shared by dense
+// and sparse input so that both follow the same iterates (Z orthonormal: Z^T (H + tI) Z =
+// Z^T H Z + tI; the paper adds xi_B + ||H||, far more).
 template <class Mat>
 void KKTSystem<Mat>::eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eh(H, Eigen::EigenvaluesOnly);
-  h_norm_ = eh.eigenvalues().cwiseAbs().maxCoeff();
+  h_norm_ = H.cwiseAbs().rowwise().sum().maxCoeff();  // ||H||_inf >= ||H||_2, as on the ladder
   if (m_ > 0) {
     Eigen::MatrixXd GGt = G * G.transpose();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
@@ -490,7 +494,13 @@ void KKTSystem<Mat>::eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& 
   }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> er(red, Eigen::EigenvaluesOnly);
   red_min_eig_ = er.eigenvalues().minCoeff();
-  if (red_min_eig_ < opt_.pd_threshold) shift_ = opt_.xi_B - red_min_eig_;
+  // Negative curvature lambda < 0 is mirrored, not just lifted to xi_B: with t = xi_B - 2
+  // lambda the most negative direction gets curvature |lambda| + xi_B, so the step along it
+  // is |lambda|^-1 g (as in Newton's method with |eigenvalues|) instead of xi_B^-1 g, which
+  // on Elec (lambda ~ -5e6 from two close electrons) is a step of 1e6 that the line search
+  // cuts to nothing, for every other direction too.
+  if (red_min_eig_ < opt_.pd_threshold)
+    shift_ = opt_.xi_B - (red_min_eig_ < 0.0 ? 2.0 * red_min_eig_ : red_min_eig_);
 }
 
 template <>
@@ -680,7 +690,7 @@ template <class Mat>
 InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps, double max_seconds) {
   require(tol_abs >= 0.0, "solve: tol must be >= 0");
   InnerReport rep;
-  SerialEigen serial(N_ < kSerialBelow);
+  SerialEigen serial(N_ < (std::is_same_v<Mat, SparseMat> ? kSerialSparseBelow : kSerialBelow));
   if (opt_.sketch == Sketch::Exact) {
     if constexpr (std::is_same_v<Mat, DenseMat>) {
       // OpenMP-parallel LU spins badly on a loaded machine for moderate N (measured: 2 s
@@ -733,6 +743,7 @@ InnerReport KKTSystem<Mat>::solve(double tol_abs, Index max_steps, double max_se
 template <class Mat>
 bool KKTSystem<Mat>::warm_start(const Vec& z0) {
   require(z0.size() == N_, "warm_start: z0 must have length n + m");
+  SerialEigen serial(N_ < kSerialSparseBelow);
   if (!z0.allFinite()) return false;
   Vec r0 = b_ - K_ * z0;
   if (!(r0.squaredNorm() < b_.squaredNorm())) return false;
@@ -743,6 +754,10 @@ bool KKTSystem<Mat>::warm_start(const Vec& z0) {
 
 template <class Mat>
 double KKTSystem<Mat>::merit_directional(double eta1, double eta2, const Vec* hg) const {
+  // Eigen runs a sparse (row-major) matrix-vector product on OpenMP threads once it has
+  // 2e4 nonzeros; on a loaded machine the threads spin for ~10 ms per product (measured on
+  // Elec with 50 electrons: 87 calls, 0.9 s) against microseconds of work.
+  SerialEigen serial(N_ < kSerialSparseBelow);
   Vec gx = gl_;
   if (hg) {
     require(hg->size() == n_, "merit_directional: hg must have length n");

@@ -673,8 +673,17 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         # the factor is not predicted; a factorization that does not fit in memory stops
         # with status 7 and a pointer to the sketches). Otherwise the sketches: CountSketch
         # (dense) or Kaczmarz (sparse).
-        if sparse_mode:
-            nnz_k = H.nnz + 2 * J.nnz + n
+        nnz_k = H.nnz + 2 * J.nnz + n if sparse_mode else N * N
+        if sparse_mode and N <= 3000 and nnz_k >= 0.1 * N * N:
+            # a "sparse" KKT matrix that is 10 % full (e.g. SciPy's Elec: a dense Hessian
+            # with a csc Jacobian): the dense LU is several times faster than a
+            # simplicial LDL^T, and the iterates are the same (the shift rule is shared)
+            sparse_mode = False
+            H, J = H.toarray(), np.ascontiguousarray(J.toarray())
+            sketch = "exact"
+            reason = (f"sparse input, but the KKT matrix of order {N} is "
+                      f"{nnz_k / (N * N):.0%} full: dense LU")
+        elif sparse_mode:
             sketch = "exact" if nnz_k <= 5_000_000 else "kaczmarz"
             reason = f"sparse KKT matrix with {nnz_k} nonzeros (exact up to 5e6)"
         else:
@@ -756,7 +765,7 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
             status, message = 7, f"{STATUS_MESSAGES[7]}{hint} Returning the last iterate."
             break
         delta_c = 0.0
-        # sigma(G) is known on the dense path and, for n <= 300, on the sparse one
+        # sigma(G) is known on the dense path and, for n <= 100, on the sparse one
         if m and math.isfinite(sysk.jac_min_sv):
             smin, smax = sysk.jac_min_sv, sysk.jac_max_sv
             if smin <= opts["rank_tol"] * max(1.0, smax):

@@ -72,9 +72,9 @@ struct KKTOptions {
   double shift_hint = 0.0;
 };
 
-/// Up to this n, the Hessian shift is computed exactly, from the eigenvalues of the reduced
+/// Up to this n, the Hessian shift is computed from the eigenvalues of the reduced
 /// Hessian Z^T H Z, for dense and sparse input alike (so that both follow the same iterates).
-constexpr Index kEigenShiftMaxN = 300;
+constexpr Index kEigenShiftMaxN = 100;
 
 /// Result of (a resumed piece of) the inner solve.
 struct InnerReport {
