@@ -160,7 +160,7 @@ def bench_ls(solvers, timeout):
             proc.kill()
             proc.join()
             rows.append({"solver": which, "wall s": f"> {timeout:g} (killed)", "status": "-",
-                         "nit": "-", "max |x - x_spsolve|": "-", "message": ""})
+                         "nit": "-", "max abs(x - x_spsolve)": "-", "message": ""})
             continue
         out = q.get() if not q.empty() else dict(wall_s=float("nan"), status=-1, nit=-1, x=None)
         if which == "spsolve":
@@ -168,7 +168,7 @@ def bench_ls(solvers, timeout):
         err = (float(np.max(np.abs(out["x"] - ref["x"])))
                if ref is not None and out.get("x") is not None else float("nan"))
         rows.append({"solver": which, "wall s": out["wall_s"], "status": out["status"],
-                     "nit": out["nit"], "max |x - x_spsolve|": err,
+                     "nit": out["nit"], "max abs(x - x_spsolve)": err,
                      "ratio to spsolve": out["wall_s"] / ref["wall_s"] if ref else float("nan"),
                      "message": out.get("message", "")})
         print(rows[-1], flush=True)
