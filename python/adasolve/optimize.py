@@ -789,14 +789,18 @@ def _minimize_eq(fun, x0, *, jac, constraints, hess, sketch, sketch_size, tol, m
         # of terms of size ||grad f||, ||H|| ||x||, ||G|| (||v|| + ||x||), each carrying
         # relative rounding errors. At or below that level the residual is noise and tol
         # is out of reach (e.g. a problem scaled by 1e100): stop instead of iterating on it.
-        if m:
-            jn = sysk.jac_max_sv if math.isfinite(sysk.jac_max_sv) else float(
-                np.sqrt(np.sum(J.data ** 2)) if sparse_mode else np.linalg.norm(J))
-        else:
-            jn = 0.0
-        floor = 16.0 * np.finfo(float).eps * (
-            float(np.linalg.norm(g)) + sysk.hess_norm * float(np.linalg.norm(x))
-            + jn * (float(np.linalg.norm(v)) + float(np.linalg.norm(x))))
+        # (computed only once the residual has fallen 8 orders or near tol: it costs
+        # a few norms, a visible share of a tiny problem's iteration)
+        floor = 0.0
+        if kkt <= 1e-8 * kkt0 or kkt <= 1e4 * tol:
+            if m:
+                jn = sysk.jac_max_sv if math.isfinite(sysk.jac_max_sv) else float(
+                    np.sqrt(np.sum(J.data ** 2)) if sparse_mode else np.linalg.norm(J))
+            else:
+                jn = 0.0
+            floor = 16.0 * np.finfo(float).eps * (
+                float(np.linalg.norm(g)) + sysk.hess_norm * float(np.linalg.norm(x))
+                + jn * (float(np.linalg.norm(v)) + float(np.linalg.norm(x))))
         if kkt <= floor:
             status = 8
             message = (f"{STATUS_MESSAGES[8]} (iteration {nit}: KKT residual {kkt:.3g} is at "
