@@ -418,6 +418,10 @@ def minimize_eq(
         None: the paper's ``delta``), ``v0``,
         ``warm_start`` (True: start each inner solve from the previous step), ``soc``
         (True: a second-order correction is tried when the full step is rejected),
+        ``penalty_update`` ("targeted": only the penalty that fails the descent test
+        moves, by what the test needs; "paper": the paper's coupled update),
+        ``inner_max_seconds`` (10.0: wall-time budget of one inner sketch solve, status 9
+        when hit; None: no limit),
         ``hessian_check`` ("auto", "cholesky", "cg", "inertia" or "none").
 
     Returns
