@@ -441,6 +441,9 @@ def main(argv=None) -> int:
     if "--scalable" in argv:  # benchmark 2 lives in bench/constrained_scalable.py
         from bench import constrained_scalable
         return constrained_scalable.main([a for a in argv if a != "--scalable"])
+    if "--robust" in argv:  # the default against trust-constr: bench/constrained_robust.py
+        from bench import constrained_robust
+        return constrained_robust.main([a for a in argv if a != "--robust"])
     ap = argparse.ArgumentParser(prog="python -m bench constrained")
     ap.add_argument("--quick", action="store_true", help="small sizes, seconds")
     ap.add_argument("--sizes", type=int, nargs="+", default=None)

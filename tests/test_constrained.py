@@ -227,14 +227,14 @@ def test_block_sketches_need_fewer_steps_than_vector():
 
 
 def test_kkt_system_hessian_modification_dense():
-    # H indefinite on null(G): the reduced Hessian gets shifted to xi_B
+    # H indefinite on null(G): negative curvature lambda is mirrored, t = xi_B - 2 lambda
     H = np.diag([-1.0, 2.0, 3.0])
     G = np.array([[0.0, 1.0, 0.0]])
     s = _core.sketch_newton.kkt_dense(H, G, np.ones(3), np.ones(1), "exact", 1, 0.1, 1e-6, True, 0)
     assert s.reduced_min_eig == pytest.approx(-1.0)
-    assert s.shift == pytest.approx(1.1)
+    assert s.shift == pytest.approx(2.1)
     s.solve(0.0, 1)
-    B = H + 1.1 * np.eye(3)
+    B = H + 2.1 * np.eye(3)
     K = np.block([[B, G.T], [G, np.zeros((1, 1))]])
     z = np.linalg.solve(K, -np.ones(4))
     np.testing.assert_allclose(np.r_[s.dx, s.dv], z, atol=1e-12)
@@ -424,11 +424,39 @@ def test_sparse_hessian_check_detects_indefinite_reduced_hessian(pd_check):
     args = (3, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, np.ones(3), np.ones(1),
             "exact", 1, 0.1, 1e-6, True, 0, pd_check)
     s = _core.sketch_newton.kkt_sparse(*args)
-    assert s.shift == pytest.approx(0.1 + 3.0)  # xi_B + ||H||_inf
+    # n <= 100: the eigenvalue shift xi_B - 2 lambda_min(Z^T H Z), as on the dense path
+    assert s.shift == pytest.approx(0.1 + 2.0)
+    sd = _core.sketch_newton.kkt_dense(H.toarray(), G.toarray(), np.ones(3), np.ones(1),
+                                       "exact", 1, 0.1, 1e-6, True, 0)
+    assert sd.shift == pytest.approx(s.shift, rel=1e-12)
     # H indefinite but Z^T H Z = diag(-1, 3) with Z = null(G)... make the reduced one PD:
     H2 = sp.diags([1.0, -5.0, 3.0]).tocsr()
     s2 = _core.sketch_newton.kkt_sparse(3, H2.indptr, H2.indices, H2.data, *args[4:])
     assert s2.shift == 0.0
+
+
+@pytest.mark.parametrize("pd_check", [1, 2, 3])
+def test_large_sparse_shift_ladder(pd_check):
+    # n > 100: trial factorizations over the ladder 0, xi_B, 10 xi_B, ... (or from the
+    # previous shift / 3 by 8x, IPOPT's rule); dense input takes the same ladder.
+    n = 400
+    d = np.full(n, 2.0)
+    d[0] = -1.0  # Z^T H Z has eigenvalue -1 (G selects coordinate 1 only)
+    H = sp.diags(d).tocsr()
+    G = sp.csr_matrix(([1.0], ([0], [1])), shape=(1, n))
+    gl, c = np.ones(n), np.ones(1)
+    sparse_args = (n, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, gl, c,
+                   "exact" if pd_check == 3 else "kaczmarz", 1, 0.1, 1e-6, True, 0, pd_check)
+    s = _core.sketch_newton.kkt_sparse(*sparse_args)
+    assert s.shift == pytest.approx(10.0)  # 0.1 and 1.0 leave eigenvalue <= 0
+    s = _core.sketch_newton.kkt_sparse(*sparse_args, shift_hint=4.0)
+    assert s.shift == pytest.approx(4.0 / 3.0)  # hint / 3 = 1.33 already suffices
+    s = _core.sketch_newton.kkt_sparse(*sparse_args, shift_hint=0.9)
+    assert s.shift == pytest.approx(0.3 * 8.0)  # 0.3 fails, 2.4 works
+    if pd_check == 1:
+        sd = _core.sketch_newton.kkt_dense(H.toarray(), G.toarray(), gl, c, "kaczmarz", 1, 0.1,
+                                           1e-6, True, 0, shift_hint=0.9)
+        assert sd.shift == pytest.approx(2.4)
 
 
 def test_hessian_check_none_option():

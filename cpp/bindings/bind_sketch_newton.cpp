@@ -4,6 +4,7 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -30,7 +31,7 @@ sn::SparseMat to_eigen(adasolve::Index rows, adasolve::Index cols,
 sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size, double xi_B,
                          double pd_threshold, bool modify, std::uint64_t seed,
                          int pd_check = 1, adasolve::Index cg_iters = 50,
-                         double delta_c = 0.0) {
+                         double delta_c = 0.0, double shift_hint = 0.0) {
   sn::KKTOptions o;
   o.sketch = sn::parse_sketch(sketch);
   o.sketch_size = sketch_size;
@@ -42,6 +43,7 @@ sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size,
   o.cg_iters = cg_iters;
   if (!(delta_c >= 0.0)) throw std::invalid_argument("delta_c must be >= 0");
   o.delta_c = delta_c;
+  o.shift_hint = std::isfinite(shift_hint) && shift_hint > 0.0 ? shift_hint : 0.0;
   return o;
 }
 
@@ -50,15 +52,20 @@ void bind_kkt(py::module_& m, const char* name) {
   using K = sn::KKTSystem<Mat>;
   py::class_<K>(m, name)
       .def("solve",
-           [](K& self, double tol, adasolve::Index max_steps) {
+           [](K& self, double tol, adasolve::Index max_steps, double max_seconds) {
              sn::InnerReport r;
              {
                py::gil_scoped_release nogil;
-               r = self.solve(tol, max_steps);
+               r = self.solve(tol, max_steps, max_seconds);
              }
              return py::make_tuple(r.steps, r.resid, r.converged);
            },
-           py::arg("tol"), py::arg("max_steps"))
+           py::arg("tol"), py::arg("max_steps"),
+           py::arg("max_seconds") = std::numeric_limits<double>::infinity())
+      .def_property_readonly("last_timed_out",
+                             [](const K& self) { return self.last_report().timed_out; })
+      .def_property_readonly("last_overflow",
+                             [](const K& self) { return self.last_report().overflow; })
       .def("merit_directional",
            [](const K& self, double eta1, double eta2, std::optional<Eigen::VectorXd> hg) {
              return self.merit_directional(eta1, eta2, hg ? &*hg : nullptr);
@@ -98,9 +105,9 @@ void bind_sketch_newton(py::module_ m) {
   m.def("kkt_dense",
         [](DenseRef H, DenseRef G, VecRef gl, VecRef c, const std::string& sketch,
            adasolve::Index sketch_size, double xi_B, double pd_threshold, bool modify,
-           std::uint64_t seed, double delta_c) {
+           std::uint64_t seed, double delta_c, double shift_hint) {
           auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, 1, 50,
-                             delta_c);
+                             delta_c, shift_hint);
           sn::DenseMat Hm = H, Gm = G;
           Eigen::VectorXd g = gl, cc = c;
           py::gil_scoped_release nogil;
@@ -109,7 +116,7 @@ void bind_sketch_newton(py::module_ m) {
         py::arg("H").noconvert(), py::arg("G").noconvert(), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
         py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
-        py::arg("delta_c") = 0.0);
+        py::arg("delta_c") = 0.0, py::arg("shift_hint") = 0.0);
 
   m.def("kkt_sparse",
         [](adasolve::Index n, const py::array_t<std::int32_t, 0>& hp,
@@ -118,9 +125,10 @@ void bind_sketch_newton(py::module_ m) {
            const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd, VecRef gl,
            VecRef c, const std::string& sketch, adasolve::Index sketch_size, double xi_B,
            double pd_threshold, bool modify, std::uint64_t seed, int pd_check,
-           adasolve::Index cg_iters, double delta_c, std::shared_ptr<sn::SparseKKTCache> cache) {
+           adasolve::Index cg_iters, double delta_c, std::shared_ptr<sn::SparseKKTCache> cache,
+           double shift_hint) {
           auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
-                             cg_iters, delta_c);
+                             cg_iters, delta_c, shift_hint);
           o.cache = std::move(cache);
           sn::SparseMat H = to_eigen(n, n, hp, hi, hd, "hess");
           sn::SparseMat G = to_eigen(mm, n, gp, gi, gd, "constraint jac");
@@ -133,7 +141,7 @@ void bind_sketch_newton(py::module_ m) {
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
         py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
         py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0,
-        py::arg("cache") = nullptr);
+        py::arg("cache") = nullptr, py::arg("shift_hint") = 0.0);
 
   m.def("merit_value",
         [](double f, VecRef v, VecRef c, VecRef gl, double eta1, double eta2) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -65,13 +66,23 @@ struct KKTOptions {
   /// Regularization of a rank-deficient Jacobian: K's (2,2) block becomes -delta_c I
   /// (as IPOPT does for degenerate constraints); 0 = the plain KKT matrix.
   double delta_c = 0.0;
+  /// Hessian shift of the previous outer iteration (0: none). Where the shift is found by
+  /// trial factorizations (n > kEigenShiftMaxN), the search starts from shift_hint / 3 and
+  /// grows by 8x, as IPOPT's inertia correction does; otherwise from xi_B by 10x.
+  double shift_hint = 0.0;
 };
+
+/// Up to this n, the Hessian shift is computed from the eigenvalues of the reduced
+/// Hessian Z^T H Z, for dense and sparse input alike (so that both follow the same iterates).
+constexpr Index kEigenShiftMaxN = 100;
 
 /// Result of (a resumed piece of) the inner solve.
 struct InnerReport {
   Index steps = 0;       ///< sketch steps performed in this call
   double resid = 0.0;    ///< ||b - K z|| at return (exact, not the running value)
   bool converged = false;
+  bool timed_out = false;  ///< stopped by the time budget of solve()
+  bool overflow = false;   ///< a sketch step overflowed (entries of K near the double range)
 };
 
 /// The KKT system of one outer iteration and its sketching solver.
@@ -97,13 +108,17 @@ class KKTSystem {
   double rhs_norm() const { return b_.norm(); }
   double resid_norm() const { return r_.norm(); }
   Index total_steps() const { return total_steps_; }
+  const InnerReport& last_report() const { return last_; }  ///< of the last solve()
   const Vec& z() const { return z_; }
   Vec dx() const { return z_.head(n_); }
   Vec dv() const { return z_.tail(m_); }
 
   /// Sketch until ||b - K z|| <= tol_abs or `max_steps` more steps were taken; resumes
   /// from the current z. Exact mode: one direct solve.
-  InnerReport solve(double tol_abs, Index max_steps);
+  /// `max_seconds` bounds the wall time of the sketch steps (checked every few steps).
+  /// Polls the interrupt hook (adasolve::Interrupted on Ctrl-C).
+  InnerReport solve(double tol_abs, Index max_steps,
+                    double max_seconds = std::numeric_limits<double>::infinity());
 
   /// Start the sketching solver from z0 (length n + m) instead of 0, e.g. the previous
   /// outer iteration's step; costs one product with K. Ignored (z stays 0) when it does
@@ -119,6 +134,7 @@ class KKTSystem {
   void assemble(const Mat& H, const Mat& G);
   void modify_hessian(const Mat& H, const Mat& G);
   void factor_inertia(const Mat& H, const Mat& G);
+  void eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G);
 
   Index n_, m_, N_;
   KKTOptions opt_;
@@ -129,6 +145,7 @@ class KKTSystem {
   std::vector<double> row_cdf_;
   double shift_ = 0.0, red_min_eig_, g_min_sv_, g_max_sv_, h_norm_ = 0.0, k_fro_ = 0.0;
   Index total_steps_ = 0;
+  InnerReport last_;
   std::mt19937_64 rng_;
 };
 
