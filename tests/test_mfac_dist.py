@@ -199,6 +199,14 @@ def test_single_shard_without_distributed():
         b = T32.update_and_ihvp(g.astype(np.float32))
     assert a.dtype == np.float32
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+    # Wider than one accumulation chunk: float32 products, float64 sums across chunks.
+    rng = np.random.default_rng(1)
+    Gw = rng.standard_normal((4, 40_000)).astype(np.float32)
+    v = rng.standard_normal(40_000).astype(np.float32)
+    ref = StaticIHVP(Gw.astype(np.float64), 0.1).ihvp(v.astype(np.float64))
+    got = ShardedStaticIHVP(Gw, 0.1).ihvp(v).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
 
 
 def test_bad_input():

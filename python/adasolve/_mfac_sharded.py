@@ -28,9 +28,10 @@ from ._validation import check_scalar
 
 __all__ = ["ShardedStaticIHVP", "ShardedSlidingIHVP"]
 
-# Columns per chunk when a float32 block is promoted to float64 for an m-sized reduction:
-# bounds the temporary to ~16 MB whatever d_r is.
-_CHUNK_BYTES = 1 << 24
+# float32 blocks: each chunk of this many columns is reduced in float32 by BLAS (on a strided
+# view, no copy) and the chunks' partial sums are accumulated in float64, so the m-sized
+# results carry float64 accumulation over d_r at the speed of a float32 pass.
+_CHUNK = 16384
 
 
 def _torch():
@@ -94,7 +95,7 @@ def _as_tensor(x: Any, name: str, dtype, device, ndim) -> Any:
             x = torch.as_tensor(np.asarray(x))
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a tensor or array of real numbers, got {type(x).__name__}") from None
-    if x.dtype.is_complex or not (x.dtype.is_floating_point or x.dtype in (torch.int32, torch.int64, torch.int16, torch.int8, torch.uint8)):
+    if x.dtype.is_complex or x.dtype == torch.bool:
         raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if x.ndim not in ndim:
         raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimensions, got shape {tuple(x.shape)}")
@@ -105,29 +106,27 @@ def _as_tensor(x: Any, name: str, dtype, device, ndim) -> Any:
 
 
 def _gram64(G):
-    """``G G^T`` in float64, by column chunks for float32 (no full float64 copy of G)."""
+    """``G G^T`` with float64 accumulation (float32: chunk products summed in float64)."""
     torch = _torch()
     m, d = G.shape
-    if G.dtype == torch.float64:
-        return G @ G.T
+    if G.dtype == torch.float64 or d <= _CHUNK:
+        return (G @ G.T).double()
     out = torch.zeros((m, m), dtype=torch.float64, device=G.device)
-    step = max(1, _CHUNK_BYTES // (8 * max(m, 1)))
-    for j in range(0, d, step):
-        C = G[:, j:j + step].double()
-        out.addmm_(C, C.T)
+    for j in range(0, d, _CHUNK):
+        C = G[:, j:j + _CHUNK]
+        out += (C @ C.T).double()
     return out
 
 
 def _matvec64(G, V):
-    """``G V`` (V: (d,) or (d, k)) accumulated in float64."""
+    """``G V`` (V: (d,) or (d, k)) with float64 accumulation over the columns."""
     torch = _torch()
-    if G.dtype == torch.float64:
-        return G @ V.double()
     m, d = G.shape
+    if G.dtype == torch.float64 or d <= _CHUNK:
+        return (G @ V).double()
     out = torch.zeros((m,) + tuple(V.shape[1:]), dtype=torch.float64, device=G.device)
-    step = max(1, _CHUNK_BYTES // (8 * max(m, 1)))
-    for j in range(0, d, step):
-        out += G[:, j:j + step].double() @ V[j:j + step].double()
+    for j in range(0, d, _CHUNK):
+        out += (G[:, j:j + _CHUNK] @ V[j:j + _CHUNK]).double()
     return out
 
 
@@ -310,10 +309,9 @@ class ShardedStaticIHVP(_ShardBase):
         torch = _torch()
         if self._diag is None:
             out = torch.empty(self.dim, dtype=torch.float64, device=self.device)
-            step = max(1, _CHUNK_BYTES // (8 * self.m))
-            for j in range(0, self.dim, step):
-                W = torch.linalg.solve_triangular(self._L, self._G[:, j:j + step].double(), upper=False)
-                out[j:j + step] = (1.0 - (W * W).sum(0)) / self._damp
+            for j in range(0, self.dim, _CHUNK):
+                W = torch.linalg.solve_triangular(self._L, self._G[:, j:j + _CHUNK].double(), upper=False)
+                out[j:j + _CHUNK] = (1.0 - (W * W).sum(0)) / self._damp
             self._diag = out
         return self._diag.clone()
 
