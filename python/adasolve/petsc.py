@@ -38,6 +38,7 @@ except ImportError as _exc:  # pragma: no cover - exercised where petsc4py is ab
     ) from _exc
 
 from ._validation import check_choice, check_scalar
+from .problems._sor import HeatEquationSequence, _bump, diffusion_coefficient  # the SciPy sequence's definitions
 
 __all__ = ["TunedKSP", "KSPSolveInfo", "HeatDMDA"]
 
@@ -85,6 +86,16 @@ def _set_option(obj: Any, name: str, value: Any) -> None:
         opts.delValue(name)
 
 
+def _no_op_monitor(ksp: Any, its: int, rnorm: float) -> None:
+    """Attached to Richardson KSPs so that PETSc tests convergence.
+
+    With scale 1, the default convergence test and no monitor, KSPRICHARDSON hands the whole
+    solve to PCSOR's "apply Richardson" fast path, which runs ``max_it`` sweeps and never
+    looks at the tolerance (converged reason 4, CONVERGED_ITS). A monitor turns the fast path
+    off; this one does nothing.
+    """
+
+
 class TunedKSP:
     """A PETSc KSP whose SOR relaxation factor is chosen by an adasolve tuner before each solve.
 
@@ -94,9 +105,10 @@ class TunedKSP:
         The solver; its operators, tolerances and initial-guess setting stay the user's. It is
         reconfigured once here: ``method="sor"``: KSPRICHARDSON (scale 1) with PCSOR, forward
         sweeps; ``method="ssor-cg"``: KSPCG with PCSOR, symmetric sweeps. Both measure the
-        unpreconditioned residual norm (Richardson's default norm type may be NONE, which
-        would run to ``max_it``), so iteration counts mean ``||b - A x|| <= rtol ||b||``
-        as in :func:`adasolve.solve_sor`.
+        unpreconditioned residual norm, so iteration counts mean ``||b - A x|| <= rtol ||b||``
+        as in :func:`adasolve.solve_sor`. (Richardson's default norm type may be NONE, and
+        with PCSOR PETSc would otherwise take a fast path that runs ``max_it`` sweeps without
+        a convergence test: a no-op monitor is attached to prevent it.)
     tuner : OmegaTuner or ContextualOmegaTuner
         Anything with ``suggest(context=...)`` and ``observe(omega, cost, context=..., rate=...)``.
         Under MPI every rank must create it with the same arguments and seed; this is checked
@@ -179,6 +191,8 @@ class TunedKSP:
             ksp.setType(PETSc.KSP.Type.RICHARDSON)
             pc.setType(PETSc.PC.Type.SOR)
             _set_option(pc, "pc_sor_local_forward", "")
+            if not any(mon[0] is _no_op_monitor for mon in (ksp.getMonitor() or [])):
+                ksp.setMonitor(_no_op_monitor)
         else:
             ksp.setType(PETSc.KSP.Type.CG)
             pc.setType(PETSc.PC.Type.SOR)
@@ -312,11 +326,7 @@ class HeatDMDA:
         return A
 
     def _bump(self, cx: float, cy: float, r: float) -> np.ndarray:
-        d2 = ((self._X - cx) ** 2 + (self._Y - cy) ** 2) / (r * r)
-        out = np.zeros_like(d2)
-        m = d2 < 1.0
-        out[m] = np.exp(1.0 - 1.0 / (1.0 - d2[m]))
-        return out
+        return _bump(self._X, self._Y, cx, cy, r)
 
     def __len__(self) -> int:
         return self.steps
@@ -325,8 +335,6 @@ class HeatDMDA:
         return self
 
     def __next__(self) -> float:
-        from .problems import diffusion_coefficient
-
         if self.k >= self.steps:
             raise StopIteration
         th = (self.k + 0.5) * self.dt
@@ -338,9 +346,8 @@ class HeatDMDA:
         self.A.shift(1.0)
         self.L.mult(self.u, self.b)
         self.b.aypx(hk, self.u)
-        cx = 0.5 + math.cos(16 * math.pi * th) / 4
-        cy = 0.5 + math.sin(16 * math.pi * th) / 4
-        self._f.setArray(32.0 * self._bump(cx, cy, 0.125).ravel())
+        # The SciPy sequence's forcing on this rank's block of the grid (it reads _X, _Y only).
+        self._f.setArray(HeatEquationSequence.forcing(self, th))
         self.b.axpy(self.dt, self._f)
         self.u.copy(self.x)  # warm start from the current state
         self.k += 1
