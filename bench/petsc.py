@@ -61,14 +61,14 @@ def _run(nx: int, steps: int, method: str, tuner: Any = None, rtol: float = 1e-8
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench petsc", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="nx = 30, 100 steps")
-    ap.add_argument("--nx", type=int, default=60)
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--quick", action="store_true", help="nx = 25, 1000 steps (the demo's size)")
+    ap.add_argument("--nx", type=int, default=50)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--methods", default="sor,ssor-cg")
     ap.add_argument("--name", default=None, help="result file stem (default petsc_n<ranks>)")
     args = ap.parse_args(argv)
     if args.quick:
-        args.nx, args.steps = 30, 100
+        args.nx, args.steps = 25, 1000
     from petsc4py import PETSc
 
     from adasolve import ContextualOmegaTuner, OmegaTuner
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         rows = []
         tuned = _run(args.nx, args.steps, method, OmegaTuner(seed=0))
         ctx = _run(args.nx, args.steps, method, ContextualOmegaTuner(seed=0, context_range=(0.0, 10.0)))
-        fixed = {float(w): _run(args.nx, args.steps, method, OmegaTuner(omegas=[w])) for w in grid}
+        fixed = {float(w): _run(args.nx, args.steps, method, OmegaTuner(omegas=[w], seed=0)) for w in grid}
         ok = {w: r for w, r in fixed.items() if r["failed"] == 0} or fixed
         wbest = min(ok, key=lambda w: (ok[w]["iterations"], ok[w]["time"]))
         default = _run(args.nx, args.steps, method, None)

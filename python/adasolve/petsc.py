@@ -182,7 +182,8 @@ class TunedKSP:
         digests = self._mpi.allgather(digest)
         if len(set(digests)) != 1:
             raise ValueError("tuner state differs between ranks: create the tuner with the same "
-                             "arguments and seed on every rank")
+                             "arguments and seed on every rank (without seed=, each rank draws its "
+                             "own random seed)")
 
     def _configure(self) -> None:
         ksp = self.ksp
