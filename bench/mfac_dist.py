@@ -69,7 +69,7 @@ def _worker(rank: int, world: int, port: int, d: int, m: int, steps: int, device
         del H
         # The optimizer step: a linear model with d weights, identical gradients on all ranks.
         p = torch.nn.Parameter(torch.zeros(d, device=dev))
-        opt = MFAC([p], lr=1e-3, ngrads=m, damp=1e-4, process_group=dist.group.WORLD if world > 1 else None)
+        opt = MFAC([p], lr=1e-3, ngrads=m, damp=1e-4, process_group=dist.group.WORLD)
         gen = torch.Generator().manual_seed(0)
         times = []
         for i in range(steps + 3):
@@ -124,8 +124,8 @@ def _baseline(d: int, m: int, steps: int) -> Dict[str, float]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench mfac_dist", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="d = 2e5, m = 32, 10 steps")
-    ap.add_argument("--d", type=int, default=2_000_000)
-    ap.add_argument("--m", type=int, default=128)
+    ap.add_argument("--d", type=int, default=1_000_000)
+    ap.add_argument("--m", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")

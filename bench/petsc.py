@@ -1,6 +1,6 @@
 """The learned omega in PETSc under MPI: the DMDA heat-equation sequence.
 
-``mpiexec -n N python -m bench petsc [--quick] [--nx NX] [--steps S]``  (as root, Open MPI also
+``mpiexec -n N python -m bench petsc [--quick] [--nx NX] [--steps S] [--grid-step K]``  (as root, Open MPI also
 wants ``--allow-run-as-root --oversubscribe``)
 
 For SOR (Richardson + PCSOR) and SSOR-CG (CG + symmetric PCSOR), solves the whole
@@ -65,6 +65,8 @@ def main(argv=None) -> int:
     ap.add_argument("--nx", type=int, default=50)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--methods", default="sor,ssor-cg")
+    ap.add_argument("--grid-step", type=int, default=1,
+                    help="sweep every k-th omega of the tuner's grid for the best fixed omega (default 1: all 20)")
     ap.add_argument("--name", default=None, help="result file stem (default petsc_n<ranks>)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
 
     comm = PETSc.COMM_WORLD
     size, rank = comm.getSize(), comm.getRank()
-    grid = OmegaTuner().omegas
+    grid = OmegaTuner().omegas[::max(1, args.grid_step)]
     sections: Dict[str, List[Dict[str, Any]]] = {}
     for method in args.methods.split(","):
         rows = []
