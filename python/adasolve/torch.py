@@ -102,7 +102,8 @@ class MFAC(torch.optim.Optimizer):
         self.nweights = sum(p.numel() for p in plist)
         self.momentum = momentum
         self.weight_decay = weight_decay
-        if process_group is not None:
+        self._sharded = process_group is not None
+        if self._sharded:
             if block_size is not None:
                 raise ValueError("block_size cannot be combined with process_group")
             from ._mfac_sharded import _OptimizerShard
@@ -134,11 +135,11 @@ class MFAC(torch.optim.Optimizer):
                 if self.weight_decay > 0:
                     dst.add_(p.detach().reshape(-1).to("cpu"), alpha=self.weight_decay)
             off += n
-        if isinstance(self.hinv, SlidingIHVP):
+        if self._sharded:
+            u = self.hinv(g)
+        else:
             self.hinv.update_and_ihvp(g.numpy(), out=self._u)
             u = torch.from_numpy(self._u)
-        else:
-            u = self.hinv(g)
         if self._v is not None:
             self._v.mul_(self.momentum).add_(u, alpha=1.0 - self.momentum)
             u = self._v
