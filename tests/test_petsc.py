@@ -188,3 +188,19 @@ def test_tuners_must_agree_across_ranks():
     ksp = PETSc.KSP().create(COMM)
     with pytest.raises(ValueError, match="differs between ranks"):
         TunedKSP(ksp, OmegaTuner(seed=MPI.Get_rank()))
+
+
+def test_context_default_and_override():
+    """The constructor's context (a value or a callable) is used unless solve() passes one."""
+    A = poisson2d(8).tocsr()
+    M = _petsc_csr(A)
+    ksp = PETSc.KSP().create(COMM)
+    ksp.setOperators(M)
+    calls = []
+    tuner = ContextualOmegaTuner(seed=0, context_range=(0.0, 1.0))
+    tk = TunedKSP(ksp, tuner, method="ssor-cg", context=lambda: calls.append(1) or 0.25)
+    b = _vec(M, np.ones(A.shape[0]))
+    tk.solve(b, M.createVecLeft())
+    tk.solve(b, M.createVecLeft(), context=0.75)
+    assert calls == [1]
+    assert [float(h[2][0]) for h in tuner.history] == [0.25, 0.75]
