@@ -1,6 +1,6 @@
 """The learned omega in PETSc under MPI: the DMDA heat-equation sequence.
 
-``mpiexec -n N python -m bench petsc [--quick] [--nx NX] [--steps S] [--grid-step K]``  (as root, Open MPI also
+``mpiexec -n N python -m bench petsc [--quick] [--nx NX] [--steps S] [--grid-step K] [--max-it N]``  (as root, Open MPI also
 wants ``--allow-run-as-root --oversubscribe``)
 
 For SOR (Richardson + PCSOR) and SSOR-CG (CG + symmetric PCSOR), solves the whole
@@ -23,14 +23,15 @@ from typing import Any, Dict, List
 import numpy as np
 
 
-def _run(nx: int, steps: int, method: str, tuner: Any = None, rtol: float = 1e-8) -> Dict[str, Any]:
+def _run(nx: int, steps: int, method: str, tuner: Any = None, rtol: float = 1e-8,
+         max_it: int = 20000) -> Dict[str, Any]:
     from petsc4py import PETSc
 
     from adasolve.petsc import HeatDMDA, TunedKSP
 
     heat = HeatDMDA(nx=nx, steps=steps, dt=1e-3)
     ksp = PETSc.KSP().create(heat.comm)
-    ksp.setTolerances(rtol=rtol, atol=0.0, max_it=20000)
+    ksp.setTolerances(rtol=rtol, atol=0.0, max_it=max_it)
     ksp.setInitialGuessNonzero(True)
     tk = TunedKSP(ksp, tuner, method=method) if tuner is not None else None
     if tk is None:  # PETSc's defaults (GMRES(30), ILU / block Jacobi-ILU), same norm and rtol
@@ -67,6 +68,8 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", default="sor,ssor-cg")
     ap.add_argument("--grid-step", type=int, default=1,
                     help="sweep every k-th omega of the tuner's grid for the best fixed omega (default 1: all 20)")
+    ap.add_argument("--max-it", type=int, default=20000,
+                    help="KSP max_it: what a solve that does not converge costs (default 20000)")
     ap.add_argument("--name", default=None, help="result file stem (default petsc_n<ranks>)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -81,12 +84,14 @@ def main(argv=None) -> int:
     sections: Dict[str, List[Dict[str, Any]]] = {}
     for method in args.methods.split(","):
         rows = []
-        tuned = _run(args.nx, args.steps, method, OmegaTuner(seed=0))
-        ctx = _run(args.nx, args.steps, method, ContextualOmegaTuner(seed=0, context_range=(0.0, 10.0)))
-        fixed = {float(w): _run(args.nx, args.steps, method, OmegaTuner(omegas=[w], seed=0)) for w in grid}
+        tuned = _run(args.nx, args.steps, method, max_it=args.max_it, tuner=OmegaTuner(seed=0))
+        ctx = _run(args.nx, args.steps, method, max_it=args.max_it,
+                   tuner=ContextualOmegaTuner(seed=0, context_range=(0.0, 10.0)))
+        fixed = {float(w): _run(args.nx, args.steps, method, max_it=args.max_it, tuner=OmegaTuner(omegas=[w], seed=0))
+                 for w in grid}
         ok = {w: r for w, r in fixed.items() if r["failed"] == 0} or fixed
         wbest = min(ok, key=lambda w: (ok[w]["iterations"], ok[w]["time"]))
-        default = _run(args.nx, args.steps, method, None)
+        default = _run(args.nx, args.steps, method, max_it=args.max_it, tuner=None)
         for name, r in [("tuned (OmegaTuner)", tuned), ("contextual (ContextualOmegaTuner)", ctx),
                         (f"best fixed omega = {wbest:.2f}", fixed[wbest]), ("omega = 1", fixed[1.0]),
                         ("PETSc default KSP/PC", default)]:
@@ -105,9 +110,9 @@ def main(argv=None) -> int:
         from bench._common import environment, write_results
 
         v = PETSc.Sys.getVersion()
-        notes = ("PETSc {}.{}.{} via petsc4py; {} MPI rank(s). rtol 1e-8 on the unpreconditioned residual, "
+        notes = ("PETSc {}.{}.{} via petsc4py; {} MPI rank(s). rtol 1e-8 on the unpreconditioned residual, max_it {}, "
                  "warm starts from the previous step. Parallel PCSOR = block Jacobi with local SOR sweeps. "
-                 "Ratios: tuned / row, same run.".format(*v, size))
+                 "Ratios: tuned / row, same run.".format(*v, size, args.max_it))
         path = write_results(args.name or f"petsc_n{size}", sections,
                              environment(None, {"mpi_ranks": size, "petsc": ".".join(map(str, v))}), notes=notes)
         print(path.read_text())
