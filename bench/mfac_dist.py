@@ -31,7 +31,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, d: int, m: int, steps: int, device: str, out: str) -> None:
+def _worker(rank: int, world: int, port: int, d: int, m: int, steps: int, device: str, out: str,
+            threads: int = 0) -> None:
     import torch
     import torch.distributed as dist
 
@@ -40,8 +41,8 @@ def _worker(rank: int, world: int, port: int, d: int, m: int, steps: int, device
 
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
-    # The machine's cores are shared by the ranks: split them.
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    # The machine's cores are shared by the ranks: split them (or as --threads says).
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // world))
     dev = torch.device(device if device == "cpu" else f"cuda:{rank}")
     dist.init_process_group("gloo" if device == "cpu" else "nccl", rank=rank, world_size=world)
     try:
@@ -129,6 +130,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="PyTorch threads per rank (default: cores / ranks); set OMP_NUM_THREADS for the C++ baseline")
     ap.add_argument("--name", default="mfac_dist")
     args = ap.parse_args(argv)
     if args.quick:
@@ -136,12 +139,14 @@ def main(argv=None) -> int:
     import torch
     import torch.multiprocessing as mp
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     base = _baseline(args.d, args.m, args.steps) if args.device == "cpu" else None
     rows: List[Dict[str, Any]] = []
     for world in [int(w) for w in args.ranks.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "r.npy")
-            mp.start_processes(_worker, args=(world, _free_port(), args.d, args.m, args.steps, args.device, out),
+            mp.start_processes(_worker, args=(world, _free_port(), args.d, args.m, args.steps, args.device, out, args.threads),
                                nprocs=world, join=True, start_method="spawn")
             r = np.load(out, allow_pickle=True).item()
         row = {
