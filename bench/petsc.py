@@ -20,8 +20,6 @@ import argparse
 import time
 from typing import Any, Dict, List
 
-import numpy as np
-
 
 def _run(nx: int, steps: int, method: str, tuner: Any = None, rtol: float = 1e-8,
          max_it: int = 20000) -> Dict[str, Any]:

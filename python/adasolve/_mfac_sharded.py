@@ -18,9 +18,8 @@ them would cost more than the work itself.
 
 from __future__ import annotations
 
-import math
 import numbers
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
