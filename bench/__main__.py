@@ -1,4 +1,4 @@
-"""Run one family's benchmark: ``python -m bench sor|bcd|mfac|dag|constrained|gpu [options]``.
+"""Run one family's benchmark: ``python -m bench sor|bcd|mfac|mfac_dist|dag|constrained|gpu|petsc [options]``.
 
 ``bcd`` runs ``bcd_engine`` (rules, updates, paper figures) and ``bcd_lasso`` (the
 estimators against scikit-learn, skglm and celer); run those two names for their own options.
@@ -22,6 +22,9 @@ FAMILIES = {
     "dag": "bench.dag",
     "constrained": "bench.constrained",
     "gpu": "bench.gpu",
+    # M-FAC sharded across torch.distributed ranks; PETSc under MPI (run with mpiexec)
+    "mfac_dist": "bench.mfac_dist",
+    "petsc": "bench.petsc",
 }
 
 

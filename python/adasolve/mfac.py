@@ -34,7 +34,7 @@ import numpy as np
 from . import _core
 from ._validation import as_float_array, check_finite, check_scalar
 
-__all__ = ["StaticIHVP", "SlidingIHVP", "obs_scores", "obs_prune"]
+__all__ = ["StaticIHVP", "SlidingIHVP", "obs_scores", "obs_prune", "ShardedStaticIHVP", "ShardedSlidingIHVP"]
 
 _cm = _core.mfac
 _IMPL = {
@@ -564,3 +564,6 @@ def obs_prune(
         w[pruned] = 0.0
     check_finite(w, "pruned weights")
     return w.astype(out_dtype, copy=False).reshape(shape)
+
+
+from ._mfac_sharded import ShardedSlidingIHVP, ShardedStaticIHVP  # noqa: E402  (torch imported lazily)

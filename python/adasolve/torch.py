@@ -48,6 +48,14 @@ class MFAC(torch.optim.Optimizer):
     damp : float, default 1e-5
     block_size : int, optional
         Block-diagonal Fisher over the flattened parameter vector.
+    process_group : torch.distributed.ProcessGroup, optional
+        Shard the gradient window across the ranks of this group
+        (``torch.distributed.group.WORLD`` for all): rank r keeps the window of its contiguous
+        slice of the flattened parameters only (:class:`adasolve.mfac.ShardedSlidingIHVP`).
+        The gradients must already be identical on every rank (as after
+        ``DistributedDataParallel``'s averaging); a step costs one all-reduce of ``ngrads``
+        numbers and one all-gather of the d-vector of updates, and equals the single-process
+        step. Not combined with ``block_size``. None (default): one process.
 
     Notes
     -----
@@ -76,6 +84,7 @@ class MFAC(torch.optim.Optimizer):
         damp: float = 1e-5,
         *,
         block_size: Optional[int] = None,
+        process_group=None,
     ) -> None:
         lr = check_scalar(lr, "lr", low=0.0)
         momentum = check_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
@@ -93,8 +102,17 @@ class MFAC(torch.optim.Optimizer):
         self.nweights = sum(p.numel() for p in plist)
         self.momentum = momentum
         self.weight_decay = weight_decay
-        self.hinv = SlidingIHVP(self.nweights, ngrads, damp, block_size=block_size,
-                                dtype=_NP_DTYPE[self._torch_dtype])
+        self._sharded = process_group is not None
+        if self._sharded:
+            if block_size is not None:
+                raise ValueError("block_size cannot be combined with process_group")
+            from ._mfac_sharded import _OptimizerShard
+
+            self.hinv = _OptimizerShard(self.nweights, ngrads, damp, group=process_group,
+                                        dtype=self._torch_dtype, device=plist[0].device)
+        else:
+            self.hinv = SlidingIHVP(self.nweights, ngrads, damp, block_size=block_size,
+                                    dtype=_NP_DTYPE[self._torch_dtype])
         self._g = torch.empty(self.nweights, dtype=self._torch_dtype)  # reused gradient buffer
         self._u = np.empty(self.nweights, dtype=_NP_DTYPE[self._torch_dtype])
         self._v = torch.zeros(self.nweights, dtype=self._torch_dtype) if momentum > 0 else None
@@ -127,8 +145,11 @@ class MFAC(torch.optim.Optimizer):
                 if self.weight_decay > 0:
                     dst.add_(p.detach().reshape(-1).to("cpu"), alpha=self.weight_decay)
             off += n
-        self.hinv.update_and_ihvp(g.numpy(), out=self._u)
-        u = torch.from_numpy(self._u)
+        if self._sharded:
+            u = self.hinv(g)
+        else:
+            self.hinv.update_and_ihvp(g.numpy(), out=self._u)
+            u = torch.from_numpy(self._u)
         if self._v is not None:
             self._v.mul_(self.momentum).add_(u, alpha=1.0 - self.momentum)
             u = self._v
