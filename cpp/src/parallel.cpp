@@ -139,12 +139,14 @@ class Team {
   void ensure_workers(int k) {
     while (int(workers_->size()) < k) {
       const int tid = int(workers_->size()) + 1;
-      workers_->push_back(new std::thread([this, tid] { worker(tid); }));
+      // The job counter is read here, before the job is posted: a worker that starts late
+      // must still see the coming job as new.
+      const unsigned seen = job_.load(std::memory_order_acquire);
+      workers_->push_back(new std::thread([this, tid, seen] { worker(tid, seen); }));
     }
   }
 
-  void worker(int tid) {
-    unsigned seen = job_.load(std::memory_order_acquire);
+  void worker(int tid, unsigned seen) {
     std::vector<std::thread*>* mine = workers_;
     for (;;) {
       // Wait for a new job: spin briefly, then sleep.

@@ -672,17 +672,31 @@ SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A,
     finished_ = true;
     return;
   }
+  // CG's inner products square the values: for b near the ends of the double range they
+  // under- or overflow. CG commutes with scaling, so such a system is solved scaled by a
+  // power of two (exact), and x is unscaled whenever control returns to the caller.
+  if (bnorm_ < 1e-100 || bnorm_ > 1e100) {
+    scale_ = std::ldexp(1.0, -std::ilogb(bnorm_));
+    b_scaled_.resize(n_);
+    for (Index i = 0; i < n_; ++i) b_scaled_[i] = Scalar(double(b[i]) * scale_);
+    b_ = b_scaled_.data();
+    for (Index i = 0; i < n_; ++i) x_[i] = Scalar(double(x_[i]) * scale_);
+    scaled_in_ = true;
+    tol_ *= scale_;
+  }
   const double rn = column_norm(r_.data(), n_, 1, 0, residual1(A_, b_, x_, r_.data()));
-  rep_.r0 = rn;
-  rep_.resid = rn;
+  rep_.r0 = rn / scale_;
+  rep_.resid = rn / scale_;
   if (!std::isfinite(rn)) {
     rep_.info = -1;
     rep_.why = StopReason::NonfiniteStart;
     finished_ = true;
+    rescale(false);
     return;
   }
   if (rn <= tol_) {
     finished_ = true;
+    rescale(false);
     return;
   }
   rep_.info = 1;
@@ -698,6 +712,15 @@ SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A,
     rep_.why = std::isfinite(rz) ? StopReason::NotPositiveDefinite : StopReason::Diverged;
     finished_ = true;
   }
+  rescale(false);
+}
+
+template <class Scalar, class Idx>
+void SsorPcgIteration<Scalar, Idx>::rescale(bool to_internal) {
+  if (scale_ == 1.0 || scaled_in_ == to_internal) return;
+  const double f = to_internal ? scale_ : 1.0 / scale_;
+  for (Index i = 0; i < n_; ++i) x_[i] = Scalar(double(x_[i]) * f);
+  scaled_in_ = to_internal;
 }
 
 template <class Scalar, class Idx>
@@ -714,6 +737,7 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
   Scalar* __restrict q = q_.data();
   InterruptCheck interrupt;
   const double work = 3.0 * double(A_.nnz());
+  if (!finished_) rescale(true);
   while (!finished_ && rep_.nit < stop_at) {
     const double pq = chunked_sum(n, double(A_.nnz()), [&](Index lo, Index hi) {
       double acc = 0;
@@ -743,14 +767,14 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
     });
     ++rep_.nit;
     interrupt(work);
-    rep_.resid = column_norm(r, n, 1, 0, rr);
+    rep_.resid = column_norm(r, n, 1, 0, rr) / scale_;
     if (!std::isfinite(rep_.resid)) {
       rep_.info = -1;
       rep_.why = StopReason::Diverged;
       finished_ = true;
       break;
     }
-    if (rep_.resid <= tol_) {
+    if (rep_.resid * scale_ <= tol_) {
       rep_.info = 0;
       finished_ = true;
       break;
@@ -772,6 +796,7 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
     finished_ = true;
     rep_.info = clamp_info(rep_.nit);
   }
+  rescale(false);
   rep_.convergence_factor = rep_.nit > 0 && rep_.r0 > 0
                                 ? std::pow(rep_.resid / rep_.r0, 1.0 / double(rep_.nit))
                                 : std::numeric_limits<double>::quiet_NaN();

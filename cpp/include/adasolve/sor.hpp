@@ -211,8 +211,11 @@ class SsorPcgIteration {
   Scalar* x_;
   Index n_;
   SolveOptions opt_;
-  std::vector<Scalar> r_, z_, p_, q_;
+  std::vector<Scalar> r_, z_, p_, q_, b_scaled_;
   double rz_ = 0, tol_ = 0, bnorm_ = 0;
+  double scale_ = 1.0;  // b and x are multiplied by scale_ inside run() (extreme magnitudes)
+  bool scaled_in_ = false;  // x currently holds scale_ * x
+  void rescale(bool to_internal);
   SolveReport rep_;
   bool finished_ = false;
 };
