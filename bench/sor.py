@@ -152,6 +152,8 @@ def overhead(quick: bool) -> Dict[str, List[dict]]:
         w = ct.suggest(context=c)
         ct.observe(w, 50, context=c, rate=0.9)
 
+    cpp_plain = min(OmegaTuner(seed=0)._impl.time_steps(n) for _ in range(3))
+    cpp_ctx = min(ContextualOmegaTuner(seed=0, context_range=(0.0, 1.0))._impl.time_steps(n) for _ in range(3))
     return {"Cost of a call (100-unknown CSR matrix)": [
         {"what": "SciPy A @ b", "microseconds": 1e6 * spmv, "in SpMVs": 1.0, "target": ""},
         {"what": "solve_sor(A, b, omega=1.5, maxiter=1)", "microseconds": 1e6 * one, "in SpMVs": one / spmv,
@@ -160,6 +162,10 @@ def overhead(quick: bool) -> Dict[str, List[dict]]:
          "target": "<= 2 us"},
         {"what": "ContextualOmegaTuner suggest + observe", "microseconds": 1e6 * per_call(contextual),
          "in SpMVs": float("nan"), "target": "<= 5 us"},
+        {"what": "OmegaTuner suggest + observe inside a tuned solve (C++)", "microseconds": 1e6 * cpp_plain,
+         "in SpMVs": float("nan"), "target": ""},
+        {"what": "ContextualOmegaTuner suggest + observe inside a tuned solve (C++)",
+         "microseconds": 1e6 * cpp_ctx, "in SpMVs": float("nan"), "target": ""},
     ]}
 
 

@@ -11,6 +11,7 @@
 
 #include "bindings.hpp"
 
+#include "adasolve/parallel.hpp"
 #include "adasolve/sor.hpp"
 #include "adasolve/sor_tuner.hpp"
 
@@ -389,6 +390,20 @@ void bind_tuners(py::module_& m) {
       .value("ucb", sor::TunerAlgorithm::Ucb);
   py::class_<sor::Tuner>(m, "Tuner")
       .def("save", [](const sor::Tuner& t) { return to_array(t.save()); })
+      .def(
+          "time_steps",
+          [](sor::Tuner& t, Index steps, double context) {
+            // Benchmark hook: seconds per suggest + observe pair as the C++ solve loop makes
+            // them (no Python in between), on a smooth synthetic cost.
+            py::gil_scoped_release release;
+            const double t0 = adasolve::parallel::now_seconds();
+            for (Index k = 0; k < steps; ++k) {
+              const double w = t.suggest(&context, 1);
+              t.observe(w, 20.0 + 100.0 * (w - 1.5) * (w - 1.5), &context, 1, 0.5);
+            }
+            return (adasolve::parallel::now_seconds() - t0) / double(std::max<Index>(steps, 1));
+          },
+          py::arg("steps"), py::arg("context") = 0.5)
       .def("load", [](sor::Tuner& t, py::handle s) { t.load(to_vector(s, "state")); });
 
   using OT = sor::OmegaTuner;
