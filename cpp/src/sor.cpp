@@ -5,26 +5,58 @@
 #include <cstdint>
 #include <limits>
 
-#ifdef ADASOLVE_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "adasolve/parallel.hpp"
 
 namespace adasolve::sor {
 
 namespace {
 
-// Below this many rows in a colour, threads cost more than they save.
-constexpr Index kParallelRows = 4096;
+// Below this many rows, a parallel phase costs more than it saves; above it the Governor
+// times both modes and keeps the faster.
+constexpr Index kParallelRows = 8192;
+// Rows per chunk of a parallel phase. Partial sums are formed per chunk and added in chunk
+// order, so results do not depend on the number of threads.
+constexpr Index kChunk = 2048;
 
-template <class T>
-inline bool all_finite(const T* v, Index n) {
-  for (Index i = 0; i < n; ++i)
-    if (!std::isfinite(v[i])) return false;
-  return true;
+// Split rows [lo, hi) into kChunk-row chunks over the participants of a parallel run;
+// f(chunk_lo, chunk_hi) returns a partial sum stored per chunk.
+template <class F>
+void for_chunks(Index lo, Index hi, int tid, int nt, double* sums, F&& f) {
+  const Index nchunks = (hi - lo + kChunk - 1) / kChunk;
+  const Index c0 = nchunks * tid / nt, c1 = nchunks * (tid + 1) / nt;
+  for (Index c = c0; c < c1; ++c) {
+    const Index a = lo + c * kChunk;
+    sums[c] = f(a, std::min(hi, a + kChunk));
+  }
+}
+
+// sum_c f(chunk c) over rows [0, n), in parallel when large and faster (see Governor);
+// deterministic whatever the thread count.
+template <class F>
+double chunked_sum(Index n, double work, F&& f) {
+  const Index nchunks = (n + kChunk - 1) / kChunk;
+  if (n < 4 * kParallelRows || parallel::num_threads() < 2) {
+    double total = 0;
+    for (Index c = 0; c < nchunks; ++c) {
+      const Index a = c * kChunk;
+      total += f(a, std::min(n, a + kChunk));
+    }
+    return total;
+  }
+  std::vector<double> sums(nchunks, 0.0);
+  const int want = parallel::Governor::choose(work);
+  const double t0 = parallel::now_seconds();
+  const int used = parallel::run(want, [&](int tid, int nt) { for_chunks(0, n, tid, nt, sums.data(), f); });
+  parallel::Governor::record(work, used, parallel::now_seconds() - t0);
+  double total = 0;
+  for (double v : sums) total += v;
+  return total;
 }
 
 // One relaxation of row i, nrhs == 1. Including the diagonal in the row sum turns
 // the SOR update into x_i += omega * (b_i - (A x)_i) / a_ii: no test for j == i.
+// Returns the relaxed residual s_i = b_i - (A x)_i (before the update), whose norm over a
+// sweep tracks the true residual at no extra memory traffic.
 //
 // Entry order within the row: in a forward sweep the entries are visited from the end
 // of the row, so that the just-updated x_{i-1} enters the sum last and the loop-carried
@@ -44,9 +76,8 @@ inline Scalar relax_row(const Idx* __restrict ptr, const Idx* __restrict idx,
     const Idx end = ptr[i + 1];
     for (Idx jj = ptr[i]; jj < end; ++jj) s -= val[jj] * x[idx[jj]];
   }
-  const Scalar dx = omega * s * inv[i];
-  x[i] += dx;
-  return dx;
+  x[i] += omega * s * inv[i];
+  return s;
 }
 
 template <class Scalar, class Idx>
@@ -59,17 +90,16 @@ inline double relax_row_multi(const CsrView<Scalar, Idx>& A, const Scalar* b, Sc
     const Scalar* xj = x + Index(A.indices[jj]) * nrhs;
     for (Index c = 0; c < nrhs; ++c) acc[c] -= a * xj[c];
   }
-  double d2 = 0;
+  double s2 = 0;
   const Scalar w = omega * inv[i];
   for (Index c = 0; c < nrhs; ++c) {
-    const Scalar dx = w * acc[c];
-    x[i * nrhs + c] += dx;
-    d2 += double(dx) * double(dx);
+    x[i * nrhs + c] += w * acc[c];
+    s2 += double(acc[c]) * double(acc[c]);
   }
-  return d2;
+  return s2;
 }
 
-// One directional pass over the rows; returns sum of squared updates if track.
+// One directional pass over the rows; returns the sum of squared relaxed residuals if track.
 template <class Scalar, class Idx>
 double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, Scalar* x,
             Index nrhs, Scalar omega, bool forward, const Coloring* col, bool track) {
@@ -83,8 +113,8 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
       if (forward) {
         if (track) {
           for (Index i = 0; i < n; ++i) {
-            const double dx = relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
-            d2 += dx * dx;
+            const double s = relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
+            d2 += s * s;
           }
         } else {
           for (Index i = 0; i < n; ++i) relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
@@ -92,8 +122,8 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
       } else {
         if (track) {
           for (Index i = n - 1; i >= 0; --i) {
-            const double dx = relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
-            d2 += dx * dx;
+            const double s = relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
+            d2 += s * s;
           }
         } else {
           for (Index i = n - 1; i >= 0; --i) relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
@@ -110,50 +140,73 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
     }
     return d2;
   }
-  // Multicolour: colours in order (reverse order backward), rows of one colour in parallel.
+  // Multicolour: colours in order (reverse order backward), rows of one colour relaxed in
+  // parallel by the team (adasolve/parallel.hpp), which the Governor replaces by the serial
+  // loop whenever that is faster (small systems, busy cores). The rows of one colour are
+  // independent, so both give the same x; partial sums are per chunk, so the same d2.
   const Index nc = col->n_colors();
   const Index* rows = col->rows.data();
   const Index* cptr = col->color_ptr.data();
-  const bool par = n >= 2 * kParallelRows;
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel if (par) reduction(+ : d2)
-#endif
-  {
+  Index nchunks = 0;
+  std::vector<Index> chunk0(nc + 1, 0);
+  for (Index c = 0; c < nc; ++c) {
+    chunk0[c] = nchunks;
+    nchunks += (cptr[c + 1] - cptr[c] + kChunk - 1) / kChunk;
+  }
+  chunk0[nc] = nchunks;
+  std::vector<double> sums(track ? nchunks : 0, 0.0);
+  auto body = [&](int tid, int nt) {
     std::vector<Scalar> acc(nrhs);
     for (Index cc = 0; cc < nc; ++cc) {
       const Index c = forward ? cc : nc - 1 - cc;
-      const Index lo = cptr[c], hi = cptr[c + 1];
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (Index t = lo; t < hi; ++t) {
-        const Index i = rows[t];
-        if (nrhs == 1) {
-          const double dx = relax_row<false>(A.indptr, A.indices, A.data, b, x, inv, i, omega);
-          if (track) d2 += dx * dx;
-        } else {
-          d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+      double* out = track ? sums.data() + chunk0[c] : nullptr;
+      double scratch = 0;
+      const Index nch = chunk0[c + 1] - chunk0[c];
+      const Index c0 = nch * tid / nt, c1 = nch * (tid + 1) / nt;
+      for (Index k = c0; k < c1; ++k) {
+        const Index lo = cptr[c] + k * kChunk, hi = std::min(cptr[c + 1], lo + kChunk);
+        double acc2 = 0;
+        for (Index t = lo; t < hi; ++t) {
+          const Index i = rows[t];
+          if (nrhs == 1) {
+            const double s = relax_row<false>(A.indptr, A.indices, A.data, b, x, inv, i, omega);
+            acc2 += s * s;
+          } else {
+            acc2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+          }
         }
+        (out ? out[k] : scratch) = acc2;
       }
-      // implicit barrier of `omp for` separates the colours
+      if (nt > 1) parallel::barrier();  // the next colour reads this one's x
     }
+  };
+  const double work = double(A.nnz()) * double(nrhs);
+  if (n >= kParallelRows && parallel::num_threads() > 1) {
+    const int want = parallel::Governor::choose(work);
+    const double t0 = parallel::now_seconds();
+    const int used = parallel::run(want, body);
+    parallel::Governor::record(work, used, parallel::now_seconds() - t0);
+  } else {
+    body(0, 1);
   }
-  (void)par;
+  for (double v : sums) d2 += v;
   return d2;
+}
+
+// Norm of column c of a row-major (n, nrhs) block given its plain sum of squares: recomputed
+// with scaling when the sum under- or overflowed.
+template <class Scalar>
+double column_norm(const Scalar* r, Index n, Index nrhs, Index c, double sumsq) {
+  if (sumsq > 1e-280 && sumsq < 1e280) return std::sqrt(sumsq);
+  return norm2(r + c, n, nrhs);
 }
 
 template <class Scalar>
 double col_norms_max_ratio(const Scalar* r, Index n, Index nrhs, const std::vector<double>& tol,
-                           double* max_norm) {
-  std::vector<double> s(nrhs, 0.0);
-  for (Index i = 0; i < n; ++i)
-    for (Index c = 0; c < nrhs; ++c) {
-      const double v = r[i * nrhs + c];
-      s[c] += v * v;
-    }
+                           const double* sumsq, double* max_norm) {
   double q = 0, mx = 0;
   for (Index c = 0; c < nrhs; ++c) {
-    const double nr = std::sqrt(s[c]);
+    const double nr = column_norm(r, n, nrhs, c, sumsq[c]);
     if (!std::isfinite(nr)) {
       *max_norm = nr;
       return std::numeric_limits<double>::quiet_NaN();
@@ -166,14 +219,78 @@ double col_norms_max_ratio(const Scalar* r, Index n, Index nrhs, const std::vect
   return q;
 }
 
+// r = b - A x for one right-hand side, in parallel chunks when large; returns sum r_i^2.
+template <class Scalar, class Idx>
+double residual1(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x, Scalar* r) {
+  const Idx* __restrict ptr = A.indptr;
+  const Idx* __restrict idx = A.indices;
+  const Scalar* __restrict val = A.data;
+  return chunked_sum(A.n_rows, double(A.nnz()), [&](Index lo, Index hi) {
+    double acc = 0;
+    for (Index i = lo; i < hi; ++i) {
+      Scalar t = b[i];
+      for (Idx jj = ptr[i]; jj < ptr[i + 1]; ++jj) t -= val[jj] * x[idx[jj]];
+      r[i] = t;
+      acc += double(t) * double(t);
+    }
+    return acc;
+  });
+}
+
+// r = b - A x for (n, nrhs) blocks; sumsq[c] = sum of squares of column c.
+template <class Scalar, class Idx>
+void residual_block(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x, Scalar* r,
+                    Index nrhs, double* sumsq) {
+  if (nrhs == 1) {
+    sumsq[0] = residual1(A, b, x, r);
+    return;
+  }
+  const Index n = A.n_rows;
+  for (Index c = 0; c < nrhs; ++c) sumsq[c] = 0;
+  for (Index i = 0; i < n; ++i) {
+    for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] = b[i * nrhs + c];
+    for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) {
+      const Scalar a = A.data[jj];
+      const Scalar* xj = x + Index(A.indices[jj]) * nrhs;
+      for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] -= a * xj[c];
+    }
+    for (Index c = 0; c < nrhs; ++c) sumsq[c] += double(r[i * nrhs + c]) * double(r[i * nrhs + c]);
+  }
+}
+
+int clamp_info(Index nit) {
+  return int(std::min<Index>(std::max<Index>(nit, 1), std::numeric_limits<int>::max()));
+}
+
 }  // namespace
 
-void set_num_threads(int n) {
-#ifdef ADASOLVE_HAVE_OPENMP
-  if (n > 0) omp_set_num_threads(n);
-#else
-  (void)n;
-#endif
+void set_num_threads(int n) { parallel::set_num_threads(n); }
+int num_threads() { return parallel::num_threads(); }
+
+void require_ok(const MatrixCheck& check, const char* name) {
+  if (check.nonfinite_row >= 0)
+    throw std::invalid_argument(std::string(name) + " contains NaN or Inf (row " +
+                                std::to_string(check.nonfinite_row) + ")");
+  if (check.zero_diagonal_row >= 0)
+    throw std::invalid_argument(std::string(name) + " has a zero or missing diagonal entry in row " +
+                                std::to_string(check.zero_diagonal_row) +
+                                "; SOR-type methods divide by the diagonal");
+}
+
+template <class Scalar>
+double norm2(const Scalar* v, Index n, Index stride) {
+  double s = 0;
+  for (Index i = 0; i < n; ++i) s += double(v[i * stride]) * double(v[i * stride]);
+  if (s > 1e-280 && s < 1e280) return std::sqrt(s);
+  double mx = 0;
+  for (Index i = 0; i < n; ++i) mx = std::max(mx, std::abs(double(v[i * stride])));
+  if (mx == 0 || !std::isfinite(mx)) return mx;
+  s = 0;
+  for (Index i = 0; i < n; ++i) {
+    const double t = double(v[i * stride]) / mx;
+    s += t * t;
+  }
+  return mx * std::sqrt(s);
 }
 
 template <class Idx>
@@ -226,16 +343,23 @@ Coloring greedy_coloring(Index n, const Idx* indptr, const Idx* indices) {
 }
 
 template <class Scalar, class Idx>
-Index inverse_diagonal(const CsrView<Scalar, Idx>& A, Scalar* inv_diag) {
+MatrixCheck inverse_diagonal(const CsrView<Scalar, Idx>& A, Scalar* inv_diag) {
+  MatrixCheck out;
   const Index n = A.n_rows;
   for (Index i = 0; i < n; ++i) {
     Scalar d = 0;
-    for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj)
-      if (Index(A.indices[jj]) == i) d += A.data[jj];
-    if (d == Scalar(0)) return i;
-    inv_diag[i] = Scalar(1) / d;
+    bool finite = true;
+    for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) {
+      const Scalar v = A.data[jj];
+      finite = finite && std::isfinite(v);
+      if (Index(A.indices[jj]) == i) d += v;
+    }
+    if (!finite && out.nonfinite_row < 0) out.nonfinite_row = i;
+    if (d == Scalar(0) && out.zero_diagonal_row < 0) out.zero_diagonal_row = i;
+    if (out.nonfinite_row >= 0) break;  // the first NaN/Inf decides the error
+    inv_diag[i] = d == Scalar(0) ? Scalar(0) : Scalar(1) / d;
   }
-  return -1;
+  return out;
 }
 
 template <class Scalar, class Idx>
@@ -243,43 +367,24 @@ void sweep(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, const Scalar* 
            Index nrhs, Scalar omega, Direction dir, Index iterations, const Coloring* coloring) {
   require(A.n_rows == A.n_cols, "sweep: A must be square");
   require(nrhs >= 1, "sweep: nrhs must be >= 1");
+  InterruptCheck interrupt;
+  const double work = double(A.nnz()) * double(nrhs);
   for (Index it = 0; it < iterations; ++it) {
     if (dir == Direction::Forward || dir == Direction::Symmetric)
       pass(A, inv_diag, b, x, nrhs, omega, true, coloring, false);
     if (dir == Direction::Backward || dir == Direction::Symmetric)
       pass(A, inv_diag, b, x, nrhs, omega, false, coloring, false);
+    interrupt(work);
   }
 }
 
 template <class Scalar, class Idx>
 double residual(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x, Scalar* r,
                 Index nrhs) {
-  const Index n = A.n_rows;
   std::vector<double> s(nrhs, 0.0);
-  if (nrhs == 1) {
-    double acc = 0;
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : acc) if (n > 200000)
-#endif
-    for (Index i = 0; i < n; ++i) {
-      Scalar t = b[i];
-      for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) t -= A.data[jj] * x[A.indices[jj]];
-      r[i] = t;
-      acc += double(t) * double(t);
-    }
-    return std::sqrt(acc);
-  }
-  for (Index i = 0; i < n; ++i) {
-    for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] = b[i * nrhs + c];
-    for (Idx jj = A.indptr[i]; jj < A.indptr[i + 1]; ++jj) {
-      const Scalar a = A.data[jj];
-      const Scalar* xj = x + Index(A.indices[jj]) * nrhs;
-      for (Index c = 0; c < nrhs; ++c) r[i * nrhs + c] -= a * xj[c];
-    }
-    for (Index c = 0; c < nrhs; ++c) s[c] += double(r[i * nrhs + c]) * double(r[i * nrhs + c]);
-  }
+  residual_block(A, b, x, r, nrhs, s.data());
   double mx = 0;
-  for (double v : s) mx = std::max(mx, std::sqrt(v));
+  for (Index c = 0; c < nrhs; ++c) mx = std::max(mx, column_norm(r, A.n_rows, nrhs, c, s[c]));
   return mx;
 }
 
@@ -287,35 +392,40 @@ double residual(const CsrView<Scalar, Idx>& A, const Scalar* b, const Scalar* x,
 // SOR iteration
 
 template <class Scalar, class Idx>
-SorIteration<Scalar, Idx>::SorIteration(const CsrView<Scalar, Idx>& A, const Scalar* b,
-                                        Scalar* x, Index nrhs, const SolveOptions& opt,
-                                        const Coloring* coloring)
-    : A_(A), b_(b), x_(x), n_(A.n_rows), nrhs_(nrhs), opt_(opt), coloring_(coloring),
-      omega_(Scalar(opt.omega)) {
+SorIteration<Scalar, Idx>::SorIteration(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag,
+                                        const Scalar* b, Scalar* x, Index nrhs,
+                                        const SolveOptions& opt, const Coloring* coloring)
+    : A_(A), inv_diag_(inv_diag), b_(b), x_(x), n_(A.n_rows), nrhs_(nrhs), opt_(opt),
+      coloring_(coloring), omega_(Scalar(opt.omega)) {
   require(A.n_rows == A.n_cols, "solve: A must be square");
   require(nrhs >= 1, "solve: nrhs must be >= 1");
   require(opt.omega > 0 && opt.omega < 2, "solve: omega must be in (0, 2)");
   require(opt.maxiter >= 0, "solve: maxiter must be >= 0");
-  inv_diag_.resize(n_);
-  require(inverse_diagonal(A, inv_diag_.data()) < 0, "solve: A has a zero or missing diagonal entry");
   r_.resize(n_ * nrhs_);
-  // Per-column tolerance max(rtol ||b_c||, atol).
-  std::vector<double> bn(nrhs_, 0.0);
-  for (Index i = 0; i < n_; ++i)
-    for (Index c = 0; c < nrhs_; ++c) bn[c] += double(b[i * nrhs_ + c]) * double(b[i * nrhs_ + c]);
+  for (Index t = 0; t < n_ * nrhs_; ++t)
+    require(std::isfinite(x_[t]), "x0 contains NaN or Inf");
+  // Per-column tolerance max(rtol ||b_c||, atol); a column with b_c = 0 has the solution 0
+  // whatever x0 is (SciPy returns x = 0, info = 0 there).
   tol_.resize(nrhs_);
-  for (Index c = 0; c < nrhs_; ++c) tol_[c] = std::max(opt.rtol * std::sqrt(bn[c]), opt.atol);
+  for (Index c = 0; c < nrhs_; ++c) {
+    const double bn = norm2(b + c, n_, nrhs_);
+    require(std::isfinite(bn), "b contains NaN or Inf");
+    if (bn == 0)
+      for (Index i = 0; i < n_; ++i) x_[i * nrhs_ + c] = Scalar(0);
+    tol_[c] = std::max(opt.rtol * bn, opt.atol);
+  }
   rep_.omega = opt.omega;
   double rn;
-  residual(A_, b_, x_, r_.data(), nrhs_);
-  q0_ = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, &rn);
+  std::vector<double> sumsq(nrhs_);
+  residual_block(A_, b_, x_, r_.data(), nrhs_, sumsq.data());
+  q0_ = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, sumsq.data(), &rn);
   rep_.r0 = rn;
   rep_.resid = rn;
   rep_.n_checks = 1;
   q_last_ = q0_;
-  q_first_ = q0_;
   if (!std::isfinite(rn)) {
     rep_.info = -1;
+    rep_.why = StopReason::NonfiniteStart;
     finished_ = true;
   } else if (q0_ <= 1.0) {
     rep_.info = 0;
@@ -328,8 +438,9 @@ SorIteration<Scalar, Idx>::SorIteration(const CsrView<Scalar, Idx>& A, const Sca
 template <class Scalar, class Idx>
 double SorIteration<Scalar, Idx>::check() {
   double rn;
-  residual(A_, b_, x_, r_.data(), nrhs_);
-  const double q = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, &rn);
+  std::vector<double> sumsq(nrhs_);
+  residual_block(A_, b_, x_, r_.data(), nrhs_, sumsq.data());
+  const double q = col_norms_max_ratio(r_.data(), n_, nrhs_, tol_, sumsq.data(), &rn);
   rep_.resid = rn;
   ++rep_.n_checks;
   return q;
@@ -338,10 +449,10 @@ double SorIteration<Scalar, Idx>::check() {
 template <class Scalar, class Idx>
 void SorIteration<Scalar, Idx>::adapt(double d) {
   // Hageman & Young, adaptive SOR. The asymptotic per-sweep reduction ratio lambda of
-  // the pseudo-residual ||x^{k+1} - x^k|| at the current omega gives the Jacobi spectral
-  // radius mu through Young's relation (lambda + w - 1)^2 = lambda w^2 mu^2 (consistently
-  // ordered A), then w_opt = 2 / (1 + sqrt(1 - mu^2)). The ratio is a geometric mean over
-  // windows of kWindow sweeps, and two consecutive windows must agree before omega moves:
+  // the relaxed residual at the current omega gives the Jacobi spectral radius mu through
+  // Young's relation (lambda + w - 1)^2 = lambda w^2 mu^2 (consistently ordered A), then
+  // w_opt = 2 / (1 + sqrt(1 - mu^2)). The ratio is a geometric mean over windows of
+  // kWindow sweeps, and two consecutive windows must agree before omega moves:
   // single-sweep ratios of the non-normal SOR iteration overstate the spectral radius
   // during the transient. Omega only moves up: below w_opt lambda is real and the
   // estimate of mu is a lower bound, so omega approaches the optimum from below, where
@@ -386,26 +497,33 @@ void SorIteration<Scalar, Idx>::adapt(double d) {
 }
 
 template <class Scalar, class Idx>
-void SorIteration<Scalar, Idx>::one_sweep(bool track) {
-  double d2 = 0;
-  d2 += pass(A_, inv_diag_.data(), b_, x_, nrhs_, omega_, true, coloring_, track);
-  if (opt_.symmetric) d2 += pass(A_, inv_diag_.data(), b_, x_, nrhs_, omega_, false, coloring_, track);
-  if (track) adapt(std::sqrt(d2));
+double SorIteration<Scalar, Idx>::one_sweep() {
+  double s2 = pass(A_, inv_diag_, b_, x_, nrhs_, omega_, true, coloring_, true);
+  if (opt_.symmetric) s2 = pass(A_, inv_diag_, b_, x_, nrhs_, omega_, false, coloring_, true);
+  const double s = std::sqrt(s2);
+  if (opt_.adaptive) adapt(s);
+  return s;
 }
 
 template <class Scalar, class Idx>
 SolveReport SorIteration<Scalar, Idx>::run(Index max_sweeps) {
   const Index stop_at = std::min(opt_.maxiter, rep_.nit + std::max<Index>(max_sweeps, 0));
+  InterruptCheck interrupt;
+  const double work = double(A_.nnz()) * double(nrhs_) * (opt_.symmetric ? 2.0 : 1.0);
   while (!finished_ && rep_.nit < stop_at) {
-    const Index target = std::min(next_check_, stop_at);
-    while (rep_.nit < target) {
-      one_sweep(opt_.adaptive);
-      ++rep_.nit;
-    }
-    if (rep_.nit < next_check_ && rep_.nit < opt_.maxiter) break;  // chunk ended before a check
+    s_last_ = one_sweep();
+    ++rep_.nit;
+    interrupt(work);
+    // Check when the schedule says so, or when the calibrated estimate kappa * ||s|| says
+    // the tolerance is (about to be) met, or at the last allowed sweep.
+    const bool due = rep_.nit >= next_check_ || rep_.nit >= opt_.maxiter ||
+                     (kappa_ > 0 && kappa_ * s_last_ <= 1.0) || !std::isfinite(s_last_);
+    if (!due) continue;
     const double q = check();
+    if (s_last_ > 0 && std::isfinite(q)) kappa_ = q / s_last_;
     if (!std::isfinite(q) || q > 1e12 * std::max(q0_, 1.0)) {
       rep_.info = -1;
+      rep_.why = StopReason::Diverged;
       finished_ = true;
       break;
     }
@@ -413,6 +531,11 @@ SolveReport SorIteration<Scalar, Idx>::run(Index max_sweeps) {
       rep_.info = 0;
       finished_ = true;
       q_last_ = q;
+      break;
+    }
+    if (rep_.nit >= opt_.maxiter) {
+      rep_.info = clamp_info(rep_.nit);
+      finished_ = true;
       break;
     }
     // Predict the sweeps left from the rate since the last check.
@@ -430,21 +553,21 @@ SolveReport SorIteration<Scalar, Idx>::run(Index max_sweeps) {
     q_last_ = q;
     k_last_check_ = rep_.nit;
     next_check_ = rep_.nit + step;
-    if (rep_.nit >= opt_.maxiter) {
-      rep_.info = int(std::min<Index>(rep_.nit, std::numeric_limits<int>::max()));
-      finished_ = true;
-    }
   }
   if (!finished_ && rep_.nit >= opt_.maxiter) {
-    const double q = check();
+    // maxiter == 0, or a callback-driven run that reached maxiter without a check
+    const double q = rep_.nit > k_last_check_ ? check() : q_last_;
     if (q <= 1.0) {
       rep_.info = 0;
+    } else if (std::isfinite(q)) {
+      rep_.info = clamp_info(rep_.nit);
     } else {
-      rep_.info = std::isfinite(q) ? int(std::min<Index>(std::max<Index>(rep_.nit, 1), std::numeric_limits<int>::max())) : -1;
+      rep_.info = -1;
+      rep_.why = StopReason::Diverged;
     }
     finished_ = true;
   }
-  if (finished_ && rep_.info > 0) rep_.info = int(std::max<Index>(rep_.nit, 1));
+  if (finished_ && rep_.info > 0) rep_.info = clamp_info(rep_.nit);
   rep_.omega = double(omega_);
   rep_.spectral_radius_jacobi = mu2_ > 0 ? std::sqrt(mu2_) : -1.0;
   rep_.convergence_factor = rep_.nit > 0 && rep_.r0 > 0
@@ -454,14 +577,49 @@ SolveReport SorIteration<Scalar, Idx>::run(Index max_sweeps) {
 }
 
 template <class Scalar, class Idx>
+SolveReport solve(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, const Scalar* b,
+                  Scalar* x, Index nrhs, const SolveOptions& opt, const Coloring* coloring) {
+  SorIteration<Scalar, Idx> it(A, inv_diag, b, x, nrhs, opt, coloring);
+  return it.run(opt.maxiter);
+}
+
+template <class Scalar, class Idx>
 SolveReport solve(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x, Index nrhs,
                   const SolveOptions& opt, const Coloring* coloring) {
-  SorIteration<Scalar, Idx> it(A, b, x, nrhs, opt, coloring);
-  return it.run(opt.maxiter);
+  std::vector<Scalar> inv(A.n_rows);
+  require_ok(inverse_diagonal(A, inv.data()), "A");
+  return solve(A, inv.data(), b, x, nrhs, opt, coloring);
 }
 
 // ---------------------------------------------------------------------------------------
 // SSOR preconditioner and PCG
+
+namespace {
+
+// z = (omega (2 - omega)) M^{-1} r for one right-hand side: the SSOR solve without its
+// scalar factor (CG does not need it, and omitting it keeps tiny omegas from underflowing).
+template <class Scalar, class Idx>
+void ssor_solve_unscaled(const CsrView<Scalar, Idx>& A, const Scalar* inv, Scalar omega,
+                         const Scalar* r, Scalar* z) {
+  const Index n = A.n_rows;
+  const Idx* __restrict ptr = A.indptr;
+  const Idx* __restrict idx = A.indices;
+  const Scalar* __restrict val = A.data;
+  // (D + wL) y = r, indices sorted: the strictly lower part is a row prefix.
+  for (Index i = 0; i < n; ++i) {
+    Scalar s = r[i];
+    for (Idx jj = ptr[i]; jj < ptr[i + 1] && Index(idx[jj]) < i; ++jj) s -= omega * val[jj] * z[idx[jj]];
+    z[i] = s * inv[i];
+  }
+  // (D + wU) z = D y  <=>  z_i = y_i - w inv_i sum_{j>i} a_ij z_j
+  for (Index i = n - 1; i >= 0; --i) {
+    Scalar s = 0;
+    for (Idx jj = ptr[i + 1] - 1; jj >= ptr[i] && Index(idx[jj]) > i; --jj) s += val[jj] * z[idx[jj]];
+    z[i] = z[i] - omega * inv[i] * s;
+  }
+}
+
+}  // namespace
 
 template <class Scalar, class Idx>
 void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv, Scalar omega, const Scalar* r,
@@ -472,18 +630,7 @@ void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv, Scalar omega, 
   const Scalar* __restrict val = A.data;
   const Scalar scale = omega * (Scalar(2) - omega);
   if (nrhs == 1) {
-    // (D + wL) y = r, indices sorted: the strictly lower part is a row prefix.
-    for (Index i = 0; i < n; ++i) {
-      Scalar s = r[i];
-      for (Idx jj = ptr[i]; jj < ptr[i + 1] && Index(idx[jj]) < i; ++jj) s -= omega * val[jj] * z[idx[jj]];
-      z[i] = s * inv[i];
-    }
-    // (D + wU) z = D y  <=>  z_i = y_i - w inv_i sum_{j>i} a_ij z_j
-    for (Index i = n - 1; i >= 0; --i) {
-      Scalar s = 0;
-      for (Idx jj = ptr[i + 1] - 1; jj >= ptr[i] && Index(idx[jj]) > i; --jj) s += val[jj] * z[idx[jj]];
-      z[i] = z[i] - omega * inv[i] * s;
-    }
+    ssor_solve_unscaled(A, inv, omega, r, z);
     for (Index i = 0; i < n; ++i) z[i] *= scale;
     return;
   }
@@ -504,37 +651,56 @@ void ssor_apply(const CsrView<Scalar, Idx>& A, const Scalar* inv, Scalar omega, 
 }
 
 template <class Scalar, class Idx>
-SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A, const Scalar* b,
+SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A,
+                                                const Scalar* inv_diag, const Scalar* b,
                                                 Scalar* x, const SolveOptions& opt)
-    : A_(A), b_(b), x_(x), n_(A.n_rows), opt_(opt) {
+    : A_(A), inv_diag_(inv_diag), b_(b), x_(x), n_(A.n_rows), opt_(opt) {
   require(A.n_rows == A.n_cols, "ssor_pcg: A must be square");
   require(opt.omega > 0 && opt.omega < 2, "ssor_pcg: omega must be in (0, 2)");
-  inv_diag_.resize(n_);
-  require(inverse_diagonal(A, inv_diag_.data()) < 0, "ssor_pcg: A has a zero or missing diagonal entry");
   r_.resize(n_);
   z_.resize(n_);
   p_.resize(n_);
   q_.resize(n_);
-  double bn = 0;
-  for (Index i = 0; i < n_; ++i) bn += double(b[i]) * double(b[i]);
-  bnorm_ = std::sqrt(bn);
+  for (Index i = 0; i < n_; ++i) require(std::isfinite(x_[i]), "x0 contains NaN or Inf");
+  bnorm_ = norm2(b, n_);
+  require(std::isfinite(bnorm_), "b contains NaN or Inf");
   tol_ = std::max(opt.rtol * bnorm_, opt.atol);
-  const double rn = residual(A_, b_, x_, r_.data(), 1);
-  rep_.r0 = rn;
-  rep_.resid = rn;
   rep_.omega = opt.omega;
   rep_.n_checks = 1;
+  if (bnorm_ == 0) {  // SciPy: b == 0 gives x = 0, info = 0 whatever x0 is
+    std::fill(x_, x_ + n_, Scalar(0));
+    finished_ = true;
+    return;
+  }
+  // CG's inner products square the values: for b near the ends of the double range they
+  // under- or overflow. CG commutes with scaling, so such a system is solved scaled by a
+  // power of two (exact), and x is unscaled whenever control returns to the caller.
+  if (bnorm_ < 1e-100 || bnorm_ > 1e100) {
+    scale_ = std::ldexp(1.0, -std::ilogb(bnorm_));
+    b_scaled_.resize(n_);
+    for (Index i = 0; i < n_; ++i) b_scaled_[i] = Scalar(double(b[i]) * scale_);
+    b_ = b_scaled_.data();
+    for (Index i = 0; i < n_; ++i) x_[i] = Scalar(double(x_[i]) * scale_);
+    scaled_in_ = true;
+    tol_ *= scale_;
+  }
+  const double rn = column_norm(r_.data(), n_, 1, 0, residual1(A_, b_, x_, r_.data()));
+  rep_.r0 = rn / scale_;
+  rep_.resid = rn / scale_;
   if (!std::isfinite(rn)) {
     rep_.info = -1;
+    rep_.why = StopReason::NonfiniteStart;
     finished_ = true;
+    rescale(false);
     return;
   }
   if (rn <= tol_) {
     finished_ = true;
+    rescale(false);
     return;
   }
   rep_.info = 1;
-  ssor_apply(A_, inv_diag_.data(), Scalar(opt.omega), r_.data(), z_.data(), 1);
+  ssor_solve_unscaled(A_, inv_diag_, Scalar(opt.omega), r_.data(), z_.data());
   double rz = 0;
   for (Index i = 0; i < n_; ++i) {
     p_[i] = z_[i];
@@ -542,9 +708,19 @@ SsorPcgIteration<Scalar, Idx>::SsorPcgIteration(const CsrView<Scalar, Idx>& A, c
   }
   rz_ = rz;
   if (!(rz > 0)) {
-    rep_.info = -10;
+    rep_.info = std::isfinite(rz) ? -10 : -1;
+    rep_.why = std::isfinite(rz) ? StopReason::NotPositiveDefinite : StopReason::Diverged;
     finished_ = true;
   }
+  rescale(false);
+}
+
+template <class Scalar, class Idx>
+void SsorPcgIteration<Scalar, Idx>::rescale(bool to_internal) {
+  if (scale_ == 1.0 || scaled_in_ == to_internal) return;
+  const double f = to_internal ? scale_ : 1.0 / scale_;
+  for (Index i = 0; i < n_; ++i) x_[i] = Scalar(double(x_[i]) * f);
+  scaled_in_ = to_internal;
 }
 
 template <class Scalar, class Idx>
@@ -559,50 +735,56 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
   Scalar* __restrict z = z_.data();
   Scalar* __restrict p = p_.data();
   Scalar* __restrict q = q_.data();
-  const bool par = n > 200000;
+  InterruptCheck interrupt;
+  const double work = 3.0 * double(A_.nnz());
+  if (!finished_) rescale(true);
   while (!finished_ && rep_.nit < stop_at) {
-    double pq = 0;
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : pq) if (par)
-#endif
-    for (Index i = 0; i < n; ++i) {
-      Scalar t = 0;
-      for (Idx jj = ptr[i]; jj < ptr[i + 1]; ++jj) t += val[jj] * p[idx[jj]];
-      q[i] = t;
-      pq += double(p[i]) * double(t);
-    }
+    const double pq = chunked_sum(n, double(A_.nnz()), [&](Index lo, Index hi) {
+      double acc = 0;
+      for (Index i = lo; i < hi; ++i) {
+        Scalar t = 0;
+        for (Idx jj = ptr[i]; jj < ptr[i + 1]; ++jj) t += val[jj] * p[idx[jj]];
+        q[i] = t;
+        acc += double(p[i]) * double(t);
+      }
+      return acc;
+    });
     if (!(pq > 0) || !std::isfinite(pq)) {
       rep_.info = std::isfinite(pq) ? -10 : -1;
+      rep_.why = std::isfinite(pq) ? StopReason::NotPositiveDefinite : StopReason::Diverged;
       finished_ = true;
       break;
     }
     const Scalar alpha = Scalar(rz_ / pq);
-    double rr = 0;
-#ifdef ADASOLVE_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : rr) if (par)
-#endif
-    for (Index i = 0; i < n; ++i) {
-      x[i] += alpha * p[i];
-      r[i] -= alpha * q[i];
-      rr += double(r[i]) * double(r[i]);
-    }
+    const double rr = chunked_sum(n, double(n), [&](Index lo, Index hi) {
+      double acc = 0;
+      for (Index i = lo; i < hi; ++i) {
+        x[i] += alpha * p[i];
+        r[i] -= alpha * q[i];
+        acc += double(r[i]) * double(r[i]);
+      }
+      return acc;
+    });
     ++rep_.nit;
-    rep_.resid = std::sqrt(rr);
+    interrupt(work);
+    rep_.resid = column_norm(r, n, 1, 0, rr) / scale_;
     if (!std::isfinite(rep_.resid)) {
       rep_.info = -1;
+      rep_.why = StopReason::Diverged;
       finished_ = true;
       break;
     }
-    if (rep_.resid <= tol_) {
+    if (rep_.resid * scale_ <= tol_) {
       rep_.info = 0;
       finished_ = true;
       break;
     }
-    ssor_apply(A_, inv_diag_.data(), Scalar(opt_.omega), r, z, 1);
+    ssor_solve_unscaled(A_, inv_diag_, Scalar(opt_.omega), r, z);
     double rz = 0;
     for (Index i = 0; i < n; ++i) rz += double(r[i]) * double(z[i]);
     if (!(rz > 0)) {
-      rep_.info = -10;
+      rep_.info = std::isfinite(rz) ? -10 : -1;
+      rep_.why = std::isfinite(rz) ? StopReason::NotPositiveDefinite : StopReason::Diverged;
       finished_ = true;
       break;
     }
@@ -612,8 +794,9 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
   }
   if (!finished_ && rep_.nit >= opt_.maxiter) {
     finished_ = true;
-    rep_.info = int(std::max<Index>(rep_.nit, 1));
+    rep_.info = clamp_info(rep_.nit);
   }
+  rescale(false);
   rep_.convergence_factor = rep_.nit > 0 && rep_.r0 > 0
                                 ? std::pow(rep_.resid / rep_.r0, 1.0 / double(rep_.nit))
                                 : std::numeric_limits<double>::quiet_NaN();
@@ -621,24 +804,36 @@ SolveReport SsorPcgIteration<Scalar, Idx>::run(Index max_iters) {
 }
 
 template <class Scalar, class Idx>
+SolveReport ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* inv_diag, const Scalar* b,
+                     Scalar* x, const SolveOptions& opt) {
+  SsorPcgIteration<Scalar, Idx> it(A, inv_diag, b, x, opt);
+  return it.run(opt.maxiter);
+}
+
+template <class Scalar, class Idx>
 SolveReport ssor_pcg(const CsrView<Scalar, Idx>& A, const Scalar* b, Scalar* x,
                      const SolveOptions& opt) {
-  SsorPcgIteration<Scalar, Idx> it(A, b, x, opt);
-  return it.run(opt.maxiter);
+  std::vector<Scalar> inv(A.n_rows);
+  require_ok(inverse_diagonal(A, inv.data()), "A");
+  return ssor_pcg(A, inv.data(), b, x, opt);
 }
 
 // ---------------------------------------------------------------------------------------
 // Explicit instantiations: {float, double} x {int32, int64}.
 
 #define ADASOLVE_SOR_INSTANTIATE(S, I)                                                        \
-  template Index inverse_diagonal<S, I>(const CsrView<S, I>&, S*);                             \
+  template MatrixCheck inverse_diagonal<S, I>(const CsrView<S, I>&, S*);                       \
   template void sweep<S, I>(const CsrView<S, I>&, const S*, const S*, S*, Index, S, Direction, \
                             Index, const Coloring*);                                           \
   template double residual<S, I>(const CsrView<S, I>&, const S*, const S*, S*, Index);        \
   template SolveReport solve<S, I>(const CsrView<S, I>&, const S*, S*, Index,                 \
                                    const SolveOptions&, const Coloring*);                      \
+  template SolveReport solve<S, I>(const CsrView<S, I>&, const S*, const S*, S*, Index,       \
+                                   const SolveOptions&, const Coloring*);                      \
   template void ssor_apply<S, I>(const CsrView<S, I>&, const S*, S, const S*, S*, Index);     \
   template SolveReport ssor_pcg<S, I>(const CsrView<S, I>&, const S*, S*, const SolveOptions&); \
+  template SolveReport ssor_pcg<S, I>(const CsrView<S, I>&, const S*, const S*, S*,           \
+                                      const SolveOptions&);                                    \
   template class SorIteration<S, I>;                                                           \
   template class SsorPcgIteration<S, I>;
 
@@ -647,6 +842,8 @@ ADASOLVE_SOR_INSTANTIATE(double, std::int32_t)
 ADASOLVE_SOR_INSTANTIATE(float, std::int64_t)
 ADASOLVE_SOR_INSTANTIATE(double, std::int64_t)
 
+template double norm2<float>(const float*, Index, Index);
+template double norm2<double>(const double*, Index, Index);
 template Coloring greedy_coloring<std::int32_t>(Index, const std::int32_t*, const std::int32_t*);
 template Coloring greedy_coloring<std::int64_t>(Index, const std::int64_t*, const std::int64_t*);
 

@@ -12,6 +12,7 @@ conversion is a copy. Integer and boolean input is converted to float64.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Iterable, Optional, Sequence, Tuple, Union
 
@@ -359,8 +360,11 @@ def check_scalar(
     low_inclusive: bool = True,
     high_inclusive: bool = True,
     allow_none: bool = False,
+    allow_inf: bool = False,
 ) -> Any:
     """Validate a real (``kind=float``) or integer (``kind=int``) scalar in a range.
+
+    NaN is always refused; infinities only unless ``allow_inf``.
 
     Examples
     --------
@@ -382,8 +386,8 @@ def check_scalar(
         if not isinstance(x, numbers.Real):
             raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
         x = float(x)
-        if not np.isfinite(x):
-            raise ValueError(f"{name} must be finite, got {x}")
+        if math.isnan(x) or (not allow_inf and math.isinf(x)):
+            raise ValueError(f"{name} must be {'a number' if allow_inf else 'finite'}, got {x}")
     lo_ok = low is None or (x >= low if low_inclusive else x > low)
     hi_ok = high is None or (x <= high if high_inclusive else x < high)
     if not (lo_ok and hi_ok):

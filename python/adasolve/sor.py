@@ -81,30 +81,42 @@ class SolveStats:
 
 # --------------------------------------------------------------------------------------
 # Input handling
+#
+# The common case (canonical CSR of float32/float64 with int32/int64 indices, a C-contiguous
+# b of A's dtype) passes straight to C++ with a few attribute checks: the C++ side checks
+# A's values for NaN/Inf and its diagonal while computing the inverse diagonal (one pass),
+# and b, x0 while computing their norms. Everything else goes through the general
+# converters, which copy.
+
+_sor = _core.sor
+_CSR_TYPES = (sp.csr_matrix, sp.csr_array)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_INTS = (np.dtype(np.int32), np.dtype(np.int64))
+_OMEGA_MSG = "omega must be a float in (0, 2), 'auto' or a tuner"
 
 
-def _bound_matrix(A: Any, dtype: Optional[np.dtype] = None):
-    """Validate ``A`` and wrap it for the C++ kernels (borrowing its CSR arrays)."""
-    A = as_csr(A, "A", dtype=dtype)
-    key = f"{A.dtype.name}_{A.indptr.dtype.name}"
-    cls = getattr(_core.sor, f"Csr_{key}")
-    M = cls(A.shape[0], A.indptr, A.indices, A.data)
-    if M.bad_row >= 0:
-        raise ValueError(
-            f"A has a zero or missing diagonal entry in row {M.bad_row}; "
-            "SOR-type methods divide by the diagonal"
-        )
-    return A, M
+def _as_csr(A: Any, dtype: Optional[np.dtype] = None) -> sp.csr_matrix:
+    """``A`` as canonical CSR, without a copy when it already is one of the right dtype."""
+    if type(A) in _CSR_TYPES:
+        data, idx, ptr = A.data, A.indices, A.indptr
+        shape = A.shape
+        if (data.dtype in _FLOATS and (dtype is None or data.dtype == dtype) and idx.dtype in _INTS
+                and ptr.dtype == idx.dtype and shape[0] == shape[1] and shape[0] > 0
+                and data.flags.c_contiguous and idx.flags.c_contiguous and ptr.flags.c_contiguous
+                and A.has_canonical_format):
+            return A
+    # Values are checked for NaN/Inf in C++, in the same pass that reads the diagonal.
+    return as_csr(A, "A", dtype=dtype, finite=False)
 
 
-def _common_dtype(A: sp.csr_matrix, *arrays: Any) -> np.dtype:
+def _common_dtype(A_dtype: np.dtype, *arrays: Any) -> np.dtype:
     """float32 only when A and every given array are float32; else float64."""
-    if A.dtype != np.float32:
+    if A_dtype != np.float32:
         return np.dtype(np.float64)
     for a in arrays:
         if a is None:
             continue
-        dt = np.asarray(a).dtype
+        dt = a.dtype if isinstance(a, np.ndarray) else np.asarray(a).dtype
         if dt.kind == "c":
             raise TypeError(f"complex dtype {dt} is not supported; adasolve solves real systems")
         if dt != np.float32:
@@ -112,57 +124,103 @@ def _common_dtype(A: sp.csr_matrix, *arrays: Any) -> np.dtype:
     return np.dtype(np.float32)
 
 
-def _is_tuner(omega: Any) -> bool:
-    return hasattr(omega, "suggest") and hasattr(omega, "observe")
+def _prepare(A, b, x0, allow_2d):
+    """(A as CSR, b, x) with x a fresh array (x0 copied, never modified)."""
+    A = _as_csr(A)
+    n = A.shape[0]
+    if (type(b) is np.ndarray and b.dtype == A.dtype and b.flags.c_contiguous
+            and (b.ndim == 1 or (allow_2d and b.ndim == 2)) and b.shape[0] == n and b.size
+            and (x0 is None or (type(x0) is np.ndarray and x0.dtype == A.dtype))):
+        b_arr = b
+    else:
+        if sp.issparse(b):
+            b = b.toarray()
+        b_arr = as_float_array(b, "b", ndim=(1, 2))
+        dtype = _common_dtype(A.dtype, b_arr, x0)
+        if A.dtype != dtype:
+            A = _as_csr(A, dtype)
+        b_arr = check_vector(b_arr, "b", n, dtype=dtype, allow_2d=allow_2d)
+    if x0 is None:
+        x = np.zeros(b_arr.shape, b_arr.dtype)
+    else:
+        x0_arr = check_vector(x0, "x0", n, dtype=b_arr.dtype, allow_2d=allow_2d)
+        if x0_arr.shape != b_arr.shape:
+            raise ValueError(f"x0 has shape {x0_arr.shape} but b has shape {b_arr.shape}")
+        x = np.array(x0_arr, dtype=b_arr.dtype, order="C", copy=True)  # never modify the caller's x0
+    return A, b_arr, x
+
+
+def _check_tolerances(rtol: Any, atol: Any, what: str):
+    """SciPy's contract: non-negative numbers (infinity allowed: stop at once)."""
+    if type(rtol) is not float or not rtol >= 0.0:
+        rtol = check_scalar(rtol, "rtol", low=0.0, allow_inf=True)
+    if atol is None:
+        raise ValueError(f"{what}: atol must be a non-negative number, not None")
+    if type(atol) is not float or not atol >= 0.0:
+        atol = check_scalar(atol, "atol", low=0.0, allow_inf=True)
+    return rtol, atol
+
+
+def _maxiter(maxiter: Any, n: int) -> int:
+    return 10 * n if maxiter is None else check_maxiter(maxiter, 10 * n)
+
+
+def _coloring(A: sp.csr_matrix):
+    """The multicolour ordering of A, cached on the matrix object (it depends on the pattern only)."""
+    cached = getattr(A, "_adasolve_coloring", None)
+    if cached is not None and cached[0] is A.indices and cached[1] is A.indptr:
+        return cached[2]
+    col = _sor.coloring(A.shape[0], A.indptr, A.indices)
+    try:
+        A._adasolve_coloring = (A.indices, A.indptr, col)
+    except AttributeError:  # a subclass with __slots__: no cache
+        pass
+    return col
 
 
 def _check_omega(omega: Any) -> float:
     return check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
 
 
-def _prepare(A, b, x0, allow_2d):
-    A = as_csr(A, "A")
-    if sp.issparse(b):
-        b = b.toarray()
-    b_arr = as_float_array(b, "b", ndim=(1, 2))
-    dtype = _common_dtype(A, b_arr, x0)
-    A, M = _bound_matrix(A, dtype)
-    n = A.shape[0]
-    b_arr = check_vector(b_arr, "b", n, dtype=dtype, allow_2d=allow_2d)
-    if x0 is None:
-        x = np.zeros_like(b_arr)
-    else:
-        x0_arr = check_vector(x0, "x0", n, dtype=dtype, allow_2d=allow_2d)
-        if x0_arr.shape != b_arr.shape:
-            raise ValueError(f"x0 has shape {x0_arr.shape} but b has shape {b_arr.shape}")
-        x = np.array(x0_arr, dtype=dtype, order="C", copy=True)  # never modify the caller's x0
-    return A, M, b_arr, x
+def _bound_matrix(A: Any, dtype: Optional[np.dtype] = None):
+    """A prepared matrix for repeated kernel calls (inverse diagonal and colouring kept)."""
+    A = _as_csr(A, dtype)
+    cls = getattr(_sor, f"Csr_{A.dtype.name}_{A.indptr.dtype.name}")
+    return A, cls(A.shape[0], A.indptr, A.indices, A.data)
 
 
-def _message(info: int, what: str) -> str:
+_WHY = {1: "diverged (the residual grew by 1e12 or became non-finite); try a smaller omega",
+        2: "stopped at once: b - A x0 is not finite (entries near the largest doubles); scale the system",
+        3: "broke down: A or the preconditioner is not positive definite"}
+
+
+def _message(info: int, why: int, what: str) -> str:
     if info == 0:
         return f"{what} converged"
     if info > 0:
         return f"{what} did not converge in {info} iterations"
-    if info == -10:
-        return f"{what} broke down: A or the preconditioner is not positive definite"
-    return f"{what} diverged (non-finite or exploding residual); try a smaller omega"
+    return f"{what} {_WHY.get(why, 'broke down')}"
 
 
-def _stats(rep: dict, t0: float, what: str, extra: Optional[dict] = None) -> SolveStats:
-    info = int(rep["info"])
-    return SolveStats(
-        iterations=int(rep["nit"]),
-        residual_norm=float(rep["resid"]),
-        omega=float(rep["omega"]),
-        converged=info == 0,
-        elapsed=time.perf_counter() - t0,
-        convergence_factor=float(rep["convergence_factor"]),
-        initial_residual_norm=float(rep["r0"]),
-        info=info,
-        message=_message(info, what),
-        extra=dict(extra or {}),
-    )
+def _stats(rep: tuple, t0: float, what: str, extra: Optional[dict] = None) -> SolveStats:
+    info, nit, resid, r0, w, factor, n_checks, mu, why = rep
+    ext = {"n_checks": n_checks}
+    if mu >= 0:
+        ext["spectral_radius_jacobi"] = mu
+    ext.update(extra or {})
+    return SolveStats(iterations=nit, residual_norm=resid, omega=w, converged=info == 0,
+                      elapsed=time.perf_counter() - t0, convergence_factor=factor,
+                      initial_residual_norm=r0, info=info, message=_message(info, why, what), extra=ext)
+
+
+def _is_tuner(omega: Any) -> bool:
+    return hasattr(omega, "suggest") and hasattr(omega, "observe")
+
+
+def _tuner_impl(omega: Any):
+    """The C++ tuner behind one of adasolve's tuners (driven from C++), else None."""
+    impl = getattr(omega, "_impl", None)
+    return impl if isinstance(impl, _sor.Tuner) else None
 
 
 def _cuda_input(*arrays: Any) -> bool:
@@ -211,7 +269,7 @@ def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, orde
         converged=info == 0,
         elapsed=float(stats["elapsed"]),
         info=int(info),
-        message=_message(int(info), what + " (CUDA)"),
+        message=_message(int(info), 1, what + " (CUDA)"),
         extra={k: v for k, v in stats.items() if k not in {"iterations", "residual_norm", "omega", "converged", "elapsed"}},
     )
     if tuner is not None:
@@ -219,24 +277,66 @@ def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, orde
     return (x, info, stats) if full_output else (x, info)
 
 
-def _run(iteration, callback, x, maxiter):
-    """Run a C++ iteration object, in one chunk, or one step at a time for callbacks."""
+def _run(pcg, A, b, x, w, impl, context, rtol, atol, maxiter, symmetric, adaptive, coloring, callback):
+    """The C++ solve in one call, or one iteration at a time for a callback."""
     if callback is None:
-        return iteration.run(maxiter)
-    rep = iteration.run(0)
-    while not iteration.finished:
-        rep = iteration.run(1)
-        if rep["nit"] > 0:
+        if pcg:
+            return _sor.ssor_cg(A.shape[0], A.indptr, A.indices, A.data, b, x, w, impl, context, rtol, atol,
+                                maxiter)
+        return _sor.solve_sor(A.shape[0], A.indptr, A.indices, A.data, b, x, w, impl, context, rtol, atol,
+                              maxiter, symmetric, adaptive, coloring)
+    it = _sor.iteration(pcg, A.shape[0], A.indptr, A.indices, A.data, b, x, w, impl, context, rtol, atol,
+                        maxiter, symmetric, adaptive, coloring)
+    rep = it.run(0)
+    while not it.finished:
+        rep = it.run(1)
+        if rep[1] > 0:
             callback(x)
     return rep
 
 
-def _finish(rep: dict, t0: float, what: str, x, tuner, w: float, context, full_output: bool, extra=None):
-    """Build the stats, let a tuner learn from the cost, and return SciPy's tuple."""
-    stats = _stats(rep, t0, what, extra)
-    if tuner is not None:
-        tuner.observe(w, stats.iterations, context=context, rate=stats.convergence_factor)
-    return (x, stats.info, stats) if full_output else (x, stats.info)
+def _solve(pcg, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context, full_output,
+           what):
+    t0 = time.perf_counter()
+    impl = None
+    py_tuner = None
+    adaptive = False
+    if type(omega) is float and 0.0 < omega < 2.0:
+        w = omega
+    elif isinstance(omega, str):
+        if pcg or omega != "auto":
+            raise ValueError(f"{what}: {_OMEGA_MSG if not pcg else 'omega must be a float in (0, 2) or a tuner'}; "
+                             f"got {omega!r}")
+        if symmetric:
+            raise ValueError("omega='auto' needs symmetric=False (Young's theory is for forward SOR)")
+        adaptive, w = True, 1.0
+    elif _is_tuner(omega):
+        impl = _tuner_impl(omega)
+        py_tuner = None if impl is not None else omega
+        w = 1.0
+    else:
+        w = _check_omega(omega)
+    rtol, atol = _check_tolerances(rtol, atol, what)
+    if ordering == "natural":
+        multicolor = False
+    else:
+        multicolor = check_choice(ordering, "ordering", _ORDERINGS) == "multicolor"
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    A, b_arr, x = _prepare(A, b, x0, allow_2d=not pcg)
+    maxiter = _maxiter(maxiter, A.shape[0])
+    if py_tuner is not None:  # a user-defined tuner: driven from Python
+        w = _check_omega(py_tuner.suggest(context=context))
+    coloring = _coloring(A) if multicolor else None
+    rep = _run(pcg, A, b_arr, x, w, impl, context, rtol, atol, maxiter, symmetric, adaptive, coloring, callback)
+    if py_tuner is not None:
+        info, nit = rep[0], rep[1]
+        py_tuner.observe(w, max(maxiter, nit) if info < 0 else nit, context=context,
+                         rate=None if info < 0 else rep[5])
+    if not full_output:
+        return x, rep[0]
+    return x, rep[0], _stats(rep, t0, "SSOR-CG" if pcg else ("SSOR" if symmetric else "SOR"),
+                             None if pcg else {"ordering": ordering})
 
 
 # --------------------------------------------------------------------------------------
@@ -322,37 +422,11 @@ def solve_sor(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if _cuda_input(b, x0):
+    if (type(b) is not np.ndarray or (x0 is not None and type(x0) is not np.ndarray)) and _cuda_input(b, x0):
         return _solve_cuda("sor", A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
                            full_output)
-    t0 = time.perf_counter()
-    tuner = omega if _is_tuner(omega) else None
-    adaptive = isinstance(omega, str)
-    if adaptive and omega != "auto":
-        raise ValueError(f"omega must be a float in (0, 2), 'auto' or a tuner; got {omega!r}")
-    rtol, atol = check_tol(rtol, atol, "solve_sor")
-    ordering = check_choice(ordering, "ordering", _ORDERINGS)
-    if adaptive and symmetric:
-        raise ValueError("omega='auto' needs symmetric=False (Young's theory is for forward SOR)")
-    if not (adaptive or tuner is not None):
-        omega = _check_omega(omega)
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable")
-    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=True)
-    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
-
-    if tuner is not None:
-        w = _check_omega(tuner.suggest(context=context))
-    elif adaptive:
-        w = 1.0
-    else:
-        w = float(omega)
-
-    # b == 0 needs no special case: the iteration sees a zero residual and stops at once.
-    it = M.sor_iteration(b_arr, x, w, rtol, atol, maxiter, bool(symmetric), adaptive, ordering == "multicolor")
-    rep = _run(it, callback, x, maxiter)
-    return _finish(rep, t0, "SSOR" if symmetric else "SOR", x, tuner, w, context, full_output,
-                   {"ordering": ordering})
+    return _solve(False, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
+                  full_output, "solve_sor")
 
 
 def ssor_cg(
@@ -399,24 +473,11 @@ def ssor_cg(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if _cuda_input(b, x0):
+    if (type(b) is not np.ndarray or (x0 is not None and type(x0) is not np.ndarray)) and _cuda_input(b, x0):
         return _solve_cuda("cg", A, b, x0, omega, rtol, atol, maxiter, False, "multicolor", callback, context,
                            full_output)
-    t0 = time.perf_counter()
-    tuner = omega if _is_tuner(omega) else None
-    if isinstance(omega, str):
-        raise ValueError(f"ssor_cg: omega must be a float in (0, 2) or a tuner, got {omega!r}")
-    if tuner is None:
-        omega = _check_omega(omega)
-    rtol, atol = check_tol(rtol, atol, "ssor_cg")
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable")
-    A, M, b_arr, x = _prepare(A, b, x0, allow_2d=False)
-    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
-    w = _check_omega(tuner.suggest(context=context)) if tuner is not None else float(omega)
-    it = M.pcg_iteration(b_arr, x, w, rtol, atol, maxiter)
-    rep = _run(it, callback, x, maxiter)
-    return _finish(rep, t0, "SSOR-CG", x, tuner, w, context, full_output)
+    return _solve(True, A, b, x0, omega, rtol, atol, maxiter, False, "natural", callback, context,
+                  full_output, "ssor_cg")
 
 
 def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
@@ -442,21 +503,27 @@ def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
     omega = _check_omega(omega)
     A, M = _bound_matrix(A)
     n = A.shape[0]
-    dtype = A.dtype
+    prepared = {A.dtype: M}
 
-    def matvec(r):
+    def kernel(dtype):
+        # A float32 matrix applied to float64 vectors: a float64 copy of A, made once, so the
+        # preconditioner never rounds the caller's vectors to single precision.
+        if dtype not in prepared:
+            prepared[dtype] = _bound_matrix(A, dtype)[1]
+        return prepared[dtype]
+
+    def apply(r):
+        r = np.asarray(r)
+        if r.dtype.kind == "c":
+            raise TypeError(f"ssor_preconditioner: complex vectors are not supported (got {r.dtype}); "
+                            "adasolve solves real systems")
+        dtype = np.dtype(np.float32) if (r.dtype == np.float32 and A.dtype == np.float32) else np.dtype(np.float64)
         r = np.ascontiguousarray(r, dtype=dtype)
         z = np.empty_like(r)
-        M.ssor_apply(r, z, omega)
+        kernel(dtype).ssor_apply(r, z, omega)
         return z
 
-    def matmat(R):
-        R = np.ascontiguousarray(R, dtype=dtype)
-        Z = np.empty_like(R)
-        M.ssor_apply(R, Z, omega)
-        return Z
-
-    return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, matmat=matmat, dtype=dtype)
+    return LinearOperator((n, n), matvec=apply, rmatvec=apply, matmat=apply, dtype=A.dtype)
 
 
 def sor_sweep(
@@ -508,8 +575,11 @@ def sor_sweep(
         raise TypeError(f"x must have dtype float32 or float64 to be updated in place, got {x.dtype}")
     if not x.flags.c_contiguous or not x.flags.writeable:
         raise TypeError("x must be a writeable C-contiguous array (it is updated in place)")
-    A = as_csr(A, "A", dtype=x.dtype)
-    A, M = _bound_matrix(A, x.dtype)
+    A = _as_csr(A)
+    if A.dtype != x.dtype:
+        raise TypeError(f"x has dtype {x.dtype} but A has dtype {A.dtype}; x is updated in place, so it "
+                        "must have A's dtype")
+    A, M = _bound_matrix(A)
     n = A.shape[0]
     if x.shape[0] != n or x.ndim not in (1, 2):
         raise ValueError(f"x has shape {x.shape}, expected ({n},) or ({n}, k)")
