@@ -13,8 +13,11 @@ namespace {
 using adasolve::Index;
 namespace bcd = adasolve::bcd;
 
-bcd::GlmOptions parse_options(const py::kwargs& kw) {
+// `sw_len` receives the length of the sample_weight array (-1 without one); the array itself is
+// borrowed from `kw`, which outlives the solve.
+bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
   bcd::GlmOptions o;
+  sw_len = -1;
   for (auto item : kw) {
     const std::string key = py::str(item.first);
     py::handle v = item.second;
@@ -40,6 +43,20 @@ bcd::GlmOptions parse_options(const py::kwargs& kw) {
     else if (key == "anderson") o.anderson = v.cast<bool>();
     else if (key == "anderson_k") o.anderson_k = v.cast<int>();
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
+    else if (key == "positive") o.positive = v.cast<bool>();
+    else if (key == "shuffle") o.shuffle = v.cast<bool>();
+    else if (key == "seed") o.seed = v.cast<std::uint64_t>();
+    else if (key == "sample_weight") {
+      if (v.is_none()) continue;
+      if (!py::isinstance<py::array>(v))
+        throw std::invalid_argument("sample_weight must be a float64 numpy array");
+      auto a = py::reinterpret_borrow<py::array>(v);
+      if (!a.dtype().is(py::dtype::of<double>()) || a.ndim() != 1 ||
+          !(a.flags() & py::array::c_style))
+        throw std::invalid_argument("sample_weight must be a contiguous 1-D float64 array");
+      o.sample_weight = static_cast<const double*>(a.data());
+      sw_len = a.shape(0);
+    }
     else throw std::invalid_argument("unknown option '" + key + "'");
   }
   return o;
@@ -93,7 +110,10 @@ bcd::CscView<I> csc_view(Index n, Index p, const py::array_t<I, 0>& indptr,
 template <class Design>
 py::dict solve_with(const Design& X, const py::array_t<double, 0>& y, py::array_t<double, 0>& w,
                     double intercept, const py::kwargs& kw) {
-  const bcd::GlmOptions o = parse_options(kw);
+  py::ssize_t sw_len = -1;
+  const bcd::GlmOptions o = parse_options(kw, sw_len);
+  if (sw_len >= 0 && sw_len != static_cast<py::ssize_t>(X.n_rows))
+    throw std::invalid_argument("sample_weight must have one entry per row of X");
   const double* yp = vec_in(y, X.n_rows, "y");
   double* wp = vec_out(w, X.n_cols, "w");
   bcd::GlmResult r;
@@ -107,7 +127,10 @@ py::dict solve_with(const Design& X, const py::array_t<double, 0>& y, py::array_
 template <class Design>
 py::dict gap_with(const Design& X, const py::array_t<double, 0>& y, const py::array_t<double, 0>& w,
                   double intercept, const py::kwargs& kw) {
-  const bcd::GlmOptions o = parse_options(kw);
+  py::ssize_t sw_len = -1;
+  const bcd::GlmOptions o = parse_options(kw, sw_len);
+  if (sw_len >= 0 && sw_len != static_cast<py::ssize_t>(X.n_rows))
+    throw std::invalid_argument("sample_weight must have one entry per row of X");
   const double* yp = vec_in(y, X.n_rows, "y");
   const double* wp = vec_in(w, X.n_cols, "w");
   bcd::GlmResult r;

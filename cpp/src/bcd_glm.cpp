@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 #include <Eigen/Dense>
 
@@ -80,8 +81,20 @@ class Solver {
   Solver(const Design& X, const double* y, double* w, double b, const GlmOptions& o)
       : X_(X), y_(y), w_(w), b_(o.fit_intercept ? b : 0.0), o_(o), n_(X.n_rows), p_(X.n_cols),
         s_(o.data_scale), quad_(o.loss == GlmLoss::quadratic), v_(n_), theta_(n_), xt_(p_),
-        lip_(p_) {
+        lip_(p_), weighted_(o.sample_weight != nullptr), rng_(o.seed) {
     require(n_ > 0 && p_ >= 0, "design must have at least one row");
+    if (weighted_) {
+      sw_.assign(o.sample_weight, o.sample_weight + n_);
+      double tot = 0.0;
+      for (double h : sw_) {
+        require(h >= 0 && std::isfinite(h), "sample weights must be finite and >= 0");
+        tot += h;
+      }
+      require(tot > 0, "sample weights must not all be zero");
+      sw_sum_ = tot;
+    } else {
+      sw_sum_ = static_cast<double>(n_);
+    }
     require(o.data_scale > 0 && std::isfinite(o.data_scale), "data_scale must be positive");
     require(o.l1 >= 0 && o.l2 >= 0 && std::isfinite(o.l1) && std::isfinite(o.l2),
             "l1 and l2 must be finite and >= 0");
@@ -90,7 +103,10 @@ class Solver {
     require(o.anderson_k >= 1, "anderson_k must be >= 1");
     require(o.inner_frac > 0 && o.inner_frac < 1, "inner_frac must be in (0, 1)");
     const double curv = quad_ ? 1.0 : 0.25;  // bound on the loss' second derivative
-    for (Index j = 0; j < p_; ++j) lip_[j] = s_ * curv * col_sq(X_, j) + o.l2;
+    for (Index j = 0; j < p_; ++j)
+      lip_[j] = s_ * curv * (weighted_ ? col_wsq(X_, j, sw_.data()) : col_sq(X_, j)) + o.l2;
+    for (Index j = 0; j < p_; ++j)
+      require(std::isfinite(lip_[j]), "the squared norm of a column of X overflows (rescale X)");
     // v_ is the residual y - z for the quadratic loss and z = Xw + b for the logistic one
     if (quad_) {
       for (Index i = 0; i < n_; ++i) v_[i] = y_[i] - b_;
@@ -109,6 +125,7 @@ class Solver {
     GlmResult res;
     std::vector<Index> ws;
     for (Index outer = 0;; ++outer) {
+      check_(static_cast<double>(n_) * static_cast<double>(p_));
       const double kkt = evaluate(res);
       res.gap_history.push_back(res.gap);
       res.n_outer = outer;
@@ -131,20 +148,25 @@ class Solver {
     double primal = penalty_all();
     if (quad_) {
       double rr = 0.0;
-      for (Index i = 0; i < n_; ++i) { theta_[i] = s_ * v_[i]; rr += v_[i] * v_[i]; }
+      for (Index i = 0; i < n_; ++i) {
+        const double h = weight(i);
+        theta_[i] = s_ * h * v_[i];
+        rr += h * v_[i] * v_[i];
+      }
       primal += 0.5 * s_ * rr;
     } else {
       for (Index i = 0; i < n_; ++i) {
-        const double t = y_[i] * v_[i];
-        theta_[i] = s_ * y_[i] * sigmoid(-t);
-        primal += s_ * logloss(t);
+        const double t = y_[i] * v_[i], h = weight(i);
+        theta_[i] = s_ * h * y_[i] * sigmoid(-t);
+        primal += s_ * h * logloss(t);
       }
     }
     double xt_max = 0.0, kkt = 0.0;
     score_.assign(p_, 0.0);
     for (Index j = 0; j < p_; ++j) {
       xt_[j] = col_dot(X_, j, theta_.data());
-      xt_max = std::max(xt_max, std::abs(xt_[j]));
+      // the dual constraint: |x_j' theta| <= l1 (x_j' theta <= l1 with w >= 0)
+      xt_max = std::max(xt_max, o_.positive ? xt_[j] : std::abs(xt_[j]));
       const double g = -xt_[j] + o_.l2 * w_[j];  // gradient of the smooth part
       const double viol = violation(g, w_[j]);
       kkt = std::max(kkt, viol);
@@ -156,7 +178,7 @@ class Solver {
       // g*(v) = sum (|v_j| - l1)_+^2 / (2 l2): every theta is feasible, no rescaling needed
       dual = conjugate_term(1.0);
       for (Index j = 0; j < p_; ++j) {
-        const double e = std::max(std::abs(xt_[j]) - o_.l1, 0.0);
+        const double e = std::max((o_.positive ? xt_[j] : std::abs(xt_[j])) - o_.l1, 0.0);
         dual -= e * e / (2.0 * o_.l2);
       }
     } else if (o_.l1 > 0) {
@@ -171,9 +193,26 @@ class Solver {
   }
 
  private:
-  // distance from -g to the subdifferential of l1 |.| at wj
+  double weight(Index i) const { return weighted_ ? sw_[i] : 1.0; }
+  // x_j' diag(h) v: the gradient of the (weighted) quadratic loss needs the weights
+  double rdot(Index j, const double* v) const {
+    return weighted_ ? col_wdot(X_, j, sw_.data(), v) : col_dot(X_, j, v);
+  }
+  double weighted_mean(const double* v) const {
+    double acc = 0.0;
+    if (weighted_) for (Index i = 0; i < n_; ++i) acc += sw_[i] * v[i];
+    else for (Index i = 0; i < n_; ++i) acc += v[i];
+    return acc / sw_sum_;
+  }
+  // the proximal map of t |.| (and of the constraint w >= 0)
+  double prox(double x, double t) const {
+    const double v = soft(x, t);
+    return o_.positive ? std::max(v, 0.0) : v;
+  }
+
+  // distance from -g to the subdifferential of l1 |.| (+ indicator of w >= 0) at wj
   double violation(double g, double wj) const {
-    if (wj == 0.0) return std::max(std::abs(g) - o_.l1, 0.0);
+    if (wj == 0.0) return std::max((o_.positive ? -g : std::abs(g)) - o_.l1, 0.0);
     return std::abs(g + (wj > 0 ? o_.l1 : -o_.l1));
   }
 
@@ -182,12 +221,18 @@ class Solver {
     double d = 0.0;
     if (quad_) {
       double ty = 0.0, tt = 0.0;
-      for (Index i = 0; i < n_; ++i) { ty += theta_[i] * y_[i]; tt += theta_[i] * theta_[i]; }
+      for (Index i = 0; i < n_; ++i) {
+        const double h = weight(i);
+        ty += theta_[i] * y_[i];
+        if (h > 0) tt += theta_[i] * theta_[i] / h;
+      }
       d = c * ty - c * c * tt / (2.0 * s_);
     } else {
       for (Index i = 0; i < n_; ++i) {
-        const double a = std::clamp(c * theta_[i] * y_[i] / s_, 0.0, 1.0);
-        d -= s_ * (xlogx(a) + xlogx(1.0 - a));
+        const double h = weight(i);
+        if (h <= 0) continue;
+        const double a = std::clamp(c * theta_[i] * y_[i] / (s_ * h), 0.0, 1.0);
+        d -= s_ * h * (xlogx(a) + xlogx(1.0 - a));
       }
     }
     return d;
@@ -202,7 +247,7 @@ class Solver {
   // the intercept minimised exactly: then sum(theta) = 0, the dual constraint it brings
   void optimise_intercept() {
     if (quad_) {
-      const double m = std::accumulate(v_.begin(), v_.end(), 0.0) / static_cast<double>(n_);
+      const double m = weighted_mean(v_.data());
       b_ += m;
       for (auto& r : v_) r -= m;
       return;
@@ -210,11 +255,11 @@ class Solver {
     for (int it = 0; it < 50; ++it) {
       double g = 0.0, h = 0.0;
       for (Index i = 0; i < n_; ++i) {
-        const double sg = sigmoid(-y_[i] * v_[i]);
-        g -= y_[i] * sg;
-        h += sg * (1.0 - sg);
+        const double sg = sigmoid(-y_[i] * v_[i]), hw = weight(i);
+        g -= hw * y_[i] * sg;
+        h += hw * sg * (1.0 - sg);
       }
-      if (std::abs(g) <= 1e-13 * static_cast<double>(n_) || h <= 0) break;
+      if (std::abs(g) <= 1e-13 * sw_sum_ || h <= 0) break;
       const double d = std::clamp(-g / h, -10.0, 10.0);
       b_ += d;
       for (auto& z : v_) z += d;
@@ -260,18 +305,22 @@ class Solver {
     Eigen::MatrixXd snaps(dim, K + 1);
     int n_snaps = 0;
     std::vector<double> w_acc(m), r_acc;
+    std::vector<Index> order(m);
+    std::iota(order.begin(), order.end(), Index(0));
     double* r = v_.data();
     for (Index ep = 1; epochs_ < o_.max_epochs; ++ep) {
+      check_(static_cast<double>(m) * static_cast<double>(n_));
+      if (o_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
       // the violation seen by the sweep itself (each coordinate at the point where it was
       // visited) costs nothing: when it is already below the inner tolerance, stop without
       // waiting for the exact check; the outer duality gap stays the real test
       double sweep_worst = 0.0;
-      for (Index k = 0; k < m; ++k) {
-        const Index j = ws[k];
+      for (Index t = 0; t < m; ++t) {
+        const Index j = ws[order[t]];
         const double L = lip_[j], old = w_[j];
-        const double g = -s_ * col_dot(X_, j, r) + o_.l2 * old;
+        const double g = -s_ * rdot(j, r) + o_.l2 * old;
         sweep_worst = std::max(sweep_worst, violation(g, old));
-        const double nw = soft(old - g / L, o_.l1 / L);
+        const double nw = prox(old - g / L, o_.l1 / L);
         if (nw != old) { col_axpy(X_, j, old - nw, r); w_[j] = nw; }
       }
       if (o_.fit_intercept) optimise_intercept();
@@ -290,7 +339,7 @@ class Solver {
         double worst = 0.0;
         for (Index k = 0; k < m; ++k) {
           const Index j = ws[k];
-          worst = std::max(worst, violation(-s_ * col_dot(X_, j, r) + o_.l2 * w_[j], w_[j]));
+          worst = std::max(worst, violation(-s_ * rdot(j, r) + o_.l2 * w_[j], w_[j]));
         }
         if (worst <= inner_tol) break;
       }
@@ -317,13 +366,26 @@ class Solver {
       w_acc[k] = acc(k);
       if (w_acc[k] != 0.0) col_axpy(X_, ws[k], -w_acc[k], r_acc.data());
     }
+    if (o_.positive)  // keep the extrapolated point feasible
+      for (Index k = 0; k < m; ++k) w_acc[k] = std::max(w_acc[k], 0.0);
+    for (Index k = 0; k < m; ++k)
+      if (o_.positive && w_acc[k] != acc(k)) {  // clipping changed the point: recompute r
+        for (Index i = 0; i < n_; ++i) r_acc[i] = y_[i] - b_acc;
+        for (Index q = 0; q < m; ++q)
+          if (w_acc[q] != 0.0) col_axpy(X_, ws[q], -w_acc[q], r_acc.data());
+        break;
+      }
     if (o_.fit_intercept) {  // the best intercept for the extrapolated weights
-      const double mu = std::accumulate(r_acc.begin(), r_acc.end(), 0.0) / static_cast<double>(n_);
+      const double mu = weighted_mean(r_acc.data());
       b_acc += mu;
       for (auto& r : r_acc) r -= mu;
     }
     double rr_acc = 0.0, rr = 0.0;
-    for (Index i = 0; i < n_; ++i) { rr_acc += r_acc[i] * r_acc[i]; rr += v_[i] * v_[i]; }
+    for (Index i = 0; i < n_; ++i) {
+      const double h = weight(i);
+      rr_acc += h * r_acc[i] * r_acc[i];
+      rr += h * v_[i] * v_[i];
+    }
     std::vector<double> w_cur(m);
     for (Index k = 0; k < m; ++k) w_cur[k] = w_[ws[k]];
     const double p_acc = 0.5 * s_ * rr_acc + penalty_ws(ws, w_acc.data());
@@ -342,11 +404,12 @@ class Solver {
     std::vector<double> grad(m), hd(m), delta(m), wt(m), w0(m);
     double* z = v_.data();
     for (int pn = 0; pn < 50 && epochs_ < o_.max_epochs; ++pn) {
+      check_(static_cast<double>(m) * static_cast<double>(n_));
       double gb = 0.0, hb = 0.0;
       for (Index i = 0; i < n_; ++i) {
-        const double sg = sigmoid(-y_[i] * z[i]);
-        gz[i] = -s_ * y_[i] * sg;
-        h[i] = s_ * sg * (1.0 - sg);
+        const double sg = sigmoid(-y_[i] * z[i]), hw = weight(i);
+        gz[i] = -s_ * hw * y_[i] * sg;
+        h[i] = s_ * hw * sg * (1.0 - sg);
         gb += gz[i];
         hb += h[i];
       }
@@ -370,7 +433,7 @@ class Solver {
           const Index j = ws[k];
           const double cur = w_[j] + delta[k];
           const double G = grad[k] + col_wdot(X_, j, h.data(), xd.data()) + o_.l2 * delta[k];
-          const double d = soft(cur - G / H, o_.l1 / H) - cur;
+          const double d = prox(cur - G / H, o_.l1 / H) - cur;
           if (d != 0.0) {
             delta[k] += d;
             col_axpy(X_, j, d, xd.data());
@@ -397,7 +460,7 @@ class Solver {
       if (!(pred < 0)) break;
       pen0 = penalty_ws(ws, w0.data());
       double f0 = 0.0;
-      for (Index i = 0; i < n_; ++i) f0 += s_ * logloss(y_[i] * z[i]);
+      for (Index i = 0; i < n_; ++i) f0 += s_ * weight(i) * logloss(y_[i] * z[i]);
       const double p0 = f0 + pen0;
       double t = 1.0;
       // a predicted decrease below the rounding of the objective cannot be tested: near the
@@ -411,7 +474,7 @@ class Solver {
         double ft = 0.0;
         for (Index i = 0; i < n_; ++i) {
           zt[i] = z[i] + t * xd[i];
-          ft += s_ * logloss(y_[i] * zt[i]);
+          ft += s_ * weight(i) * logloss(y_[i] * zt[i]);
         }
         for (Index k = 0; k < m; ++k) wt[k] = w0[k] + t * delta[k];
         if (ft + penalty_ws(ws, wt.data()) <= p0 + 1e-4 * t * pred) { accepted = true; break; }
@@ -435,6 +498,11 @@ class Solver {
   Index epochs_ = 0;
   Index last_ws_ = -1;  // size of the last working set; -1: none yet (set by the constructor)
   std::vector<double> v_, theta_, xt_, lip_, score_;
+  bool weighted_;
+  std::vector<double> sw_;
+  double sw_sum_ = 0.0;
+  std::mt19937_64 rng_;
+  InterruptCheck check_;
 };
 
 }  // namespace

@@ -10,9 +10,11 @@
 // inner coordinate descent on the quadratic model and a backtracking line search). The outer loop
 // stops on a duality gap computed from a rescaled dual point.
 //
-// Objective (w in R^p, optional unpenalised intercept b, z = Xw + b):
-//   quadratic: s/2 ||y - z||^2                 + l1 ||w||_1 + l2/2 ||w||^2
-//   logistic:  s sum_i log(1 + exp(-y_i z_i))  + l1 ||w||_1 + l2/2 ||w||^2   (y_i in {-1, +1})
+// Objective (w in R^p, optional unpenalised intercept b, z = Xw + b, sample weights h_i >= 0,
+// all 1 unless given):
+//   quadratic: s/2 sum_i h_i (y_i - z_i)^2          + l1 ||w||_1 + l2/2 ||w||^2
+//   logistic:  s sum_i h_i log(1 + exp(-y_i z_i))  + l1 ||w||_1 + l2/2 ||w||^2   (y_i in {-1, +1})
+// optionally subject to w >= 0 (`positive`).
 // scikit-learn's Lasso/ElasticNet is s = 1/n, l1 = alpha l1_ratio, l2 = alpha (1 - l1_ratio);
 // its LogisticRegression(penalty="l1", C) is s = C, l1 = 1, l2 = 0.
 #pragma once
@@ -64,6 +66,10 @@ struct GlmOptions {
   bool anderson = true;     ///< Anderson extrapolation (quadratic loss)
   int anderson_k = 5;       ///< extrapolate from the last k + 1 iterates, every k epochs
   double inner_frac = 0.3;  ///< inner tolerance = inner_frac x the outer optimality violation
+  const double* sample_weight = nullptr;  ///< h (n entries, >= 0, borrowed); nullptr: all 1
+  bool positive = false;    ///< constrain w >= 0
+  bool shuffle = false;     ///< sweep each working set in a random order (else in index order)
+  std::uint64_t seed = 0;   ///< seed of that order
 };
 
 struct GlmResult {
