@@ -44,6 +44,7 @@ bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
     else if (key == "anderson_k") o.anderson_k = v.cast<int>();
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
     else if (key == "positive") o.positive = v.cast<bool>();
+    else if (key == "step_tol") o.step_tol = v.cast<double>();
     else if (key == "shuffle") o.shuffle = v.cast<bool>();
     else if (key == "seed") o.seed = v.cast<std::uint64_t>();
     else if (key == "sample_weight") {

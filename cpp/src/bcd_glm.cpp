@@ -129,11 +129,16 @@ class Solver {
       const double kkt = evaluate(res);
       res.gap_history.push_back(res.gap);
       res.n_outer = outer;
-      if (res.gap <= o_.tol) { res.info = 0; break; }
+      if (res.gap <= o_.tol && (epochs_ == 0 || step_ok_)) { res.info = 0; break; }
       if (outer >= o_.max_outer || epochs_ >= o_.max_epochs) break;
       choose_working_set(ws);
-      if (ws.empty()) break;  // nothing violates: the gap left is rounding
+      if (ws.empty()) {  // nothing violates: the gap left is rounding
+        if (res.gap <= o_.tol) res.info = 0;
+        break;
+      }
       const double inner_tol = o_.inner_frac * kkt;
+      // the gap is small enough but the step test is not: sweep until it is
+      need_step_ = res.gap <= o_.tol;
       if (quad_) inner_quadratic(ws, inner_tol, res);
       else inner_logistic(ws, inner_tol, res);
     }
@@ -314,7 +319,7 @@ class Solver {
       // the violation seen by the sweep itself (each coordinate at the point where it was
       // visited) costs nothing: when it is already below the inner tolerance, stop without
       // waiting for the exact check; the outer duality gap stays the real test
-      double sweep_worst = 0.0;
+      double sweep_worst = 0.0, dmax = 0.0, wmax = 0.0;
       for (Index t = 0; t < m; ++t) {
         const Index j = ws[order[t]];
         const double L = lip_[j], old = w_[j];
@@ -322,7 +327,10 @@ class Solver {
         sweep_worst = std::max(sweep_worst, violation(g, old));
         const double nw = prox(old - g / L, o_.l1 / L);
         if (nw != old) { col_axpy(X_, j, old - nw, r); w_[j] = nw; }
+        dmax = std::max(dmax, std::abs(nw - old));
+        wmax = std::max(wmax, std::abs(nw));
       }
+      step_ok_ = dmax <= o_.step_tol * wmax;
       if (o_.fit_intercept) optimise_intercept();
       ++epochs_;
       if (o_.anderson && dim > 0) {
@@ -334,14 +342,14 @@ class Solver {
           r = v_.data();  // the accepted extrapolation swaps the residual buffer
         }
       }
-      if (sweep_worst <= inner_tol) break;
+      if (sweep_worst <= inner_tol && (!need_step_ || step_ok_)) break;
       if (ep % 5 == 0) {
         double worst = 0.0;
         for (Index k = 0; k < m; ++k) {
           const Index j = ws[k];
           worst = std::max(worst, violation(-s_ * rdot(j, r) + o_.l2 * w_[j], w_[j]));
         }
-        if (worst <= inner_tol) break;
+        if (worst <= inner_tol && (!need_step_ || step_ok_)) break;
       }
     }
   }
@@ -499,6 +507,7 @@ class Solver {
   Index last_ws_ = -1;  // size of the last working set; -1: none yet (set by the constructor)
   std::vector<double> v_, theta_, xt_, lip_, score_;
   bool weighted_;
+  bool step_ok_ = true, need_step_ = false;  // the last sweep passed the step_tol test (logistic: always)
   std::vector<double> sw_;
   double sw_sum_ = 0.0;
   std::mt19937_64 rng_;

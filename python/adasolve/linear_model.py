@@ -61,14 +61,14 @@ def _glm(D, y, w, b, **kw):
     return glm.solve_dense(D[1], y, w, b, **kw)
 
 
-def _check_finite_scale(X, name="X"):
+def _check_finite_scale(X, prefix=""):
     """A clear error instead of NaN coefficients when X's squares overflow float64."""
     data = X.data if sp.issparse(X) else X
-    if data.size and np.max(np.abs(data)) > 1e150:
+    if data.size and float(np.max(np.abs(data))) > 1e150:
         sq = np.asarray(X.multiply(X).sum(axis=0)) if sp.issparse(X) else np.einsum(
             "ij,ij->j", X, X, dtype=np.float64)
         if not np.all(np.isfinite(sq)):
-            raise ValueError(f"{name} holds values so large that their squares overflow float64 "
+            raise ValueError(prefix + "X holds values so large that their squares overflow float64 "
                              "(max |x| = %.3g); rescale the input, e.g. with StandardScaler."
                              % float(np.max(np.abs(data))))
 
@@ -91,8 +91,8 @@ def _enet_one(D, y, w, b, *, alpha, l1_ratio, sw, fit_intercept, tol, positive, 
         scale = float(sw @ (yc * yc)) / n
     res = _glm(D, y, w, float(b), loss="quadratic", data_scale=1.0 / n, l1=alpha * l1_ratio,
                l2=alpha * (1.0 - l1_ratio), fit_intercept=bool(fit_intercept),
-               tol=tol * scale, positive=bool(positive), sample_weight=sw, **ws_kw)
-    return float(res["intercept"]), float(res["gap"]), max(1, int(res["n_epochs"])), res["info"] == 0
+               tol=tol * scale, step_tol=tol, positive=bool(positive), sample_weight=sw, **ws_kw)
+    return float(res["intercept"]), float(res["gap"]), int(res["n_epochs"]), res["info"] == 0
 
 
 _CONV_MSG = ("Objective did not converge. You might want to increase the number of iterations "
@@ -329,6 +329,9 @@ class ElasticNet(_sk.ElasticNet):
                                  dtype=[np.float64, np.float32], accept_large_sparse=True,
                                  multi_output=True, y_numeric=True)
             y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
+        elif not sp.issparse(X) and not (X.flags.f_contiguous and X.dtype in (np.float64, np.float32)):
+            raise ValueError("with check_input=False, X must be a Fortran-ordered (column-major) "
+                             "float64 or float32 array or a sparse matrix")
         n, p = X.shape
         if isinstance(sample_weight, numbers.Number):
             sample_weight = None
@@ -348,7 +351,8 @@ class ElasticNet(_sk.ElasticNet):
             elif check_input:
                 _check_gram(X, self.precompute, sw)
         if check_input:
-            _check_finite_scale(X)
+            _check_finite_scale(X, "Coordinate descent iterations resulted in non-finite parameter "
+                                   "values (they would): ")
         out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1:

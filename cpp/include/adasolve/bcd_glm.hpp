@@ -67,6 +67,9 @@ struct GlmOptions {
   int anderson_k = 5;       ///< extrapolate from the last k + 1 iterates, every k epochs
   double inner_frac = 0.3;  ///< inner tolerance = inner_frac x the outer optimality violation
   const double* sample_weight = nullptr;  ///< h (n entries, >= 0, borrowed); nullptr: all 1
+  /// scikit-learn's extra stopping test (quadratic loss): after at least one epoch, converged also
+  /// needs the last sweep's largest coordinate change <= step_tol x max |w_j| (0: off)
+  double step_tol = 0.0;
   bool positive = false;    ///< constrain w >= 0
   bool shuffle = false;     ///< sweep each working set in a random order (else in index order)
   std::uint64_t seed = 0;   ///< seed of that order
