@@ -108,6 +108,15 @@ def test_warm_start_resumes_and_saves_epochs():
     warm.coef_, warm.intercept_ = cold.coef_.copy(), cold.intercept_
     warm.fit(X, y)
     assert warm.n_iter_ == 0  # already optimal: the gap test before any epoch
+    # a fit cut by max_iter resumes where it stopped: 2 x 4 epochs == 8 epochs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        two = ElasticNet(alpha=0.005, max_iter=4, tol=1e-12, warm_start=True)
+        two.fit(X, y)
+        two.fit(X, y)
+        one = ElasticNet(alpha=0.005, max_iter=8, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(two.coef_, one.coef_, atol=1e-12)
+    assert two.n_iter_ == 4 and one.n_iter_ == 8
     path = Lasso(alpha=0.05, tol=1e-8, warm_start=True).fit(X, y)
     path.set_params(alpha=0.01).fit(X, y)
     assert path.n_iter_ < cold.n_iter_

@@ -45,6 +45,7 @@ bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
     else if (key == "positive") o.positive = v.cast<bool>();
     else if (key == "step_tol") o.step_tol = v.cast<double>();
+    else if (key == "state") continue;  // read by solve_with
     else if (key == "shuffle") o.shuffle = v.cast<bool>();
     else if (key == "seed") o.seed = v.cast<std::uint64_t>();
     else if (key == "sample_weight") {
@@ -108,6 +109,40 @@ bcd::CscView<I> csc_view(Index n, Index p, const py::array_t<I, 0>& indptr,
   return {n, p, indptr.data(), indices.data(), data.data()};
 }
 
+// The resumable state as a plain dict of Python values / NumPy arrays (None when not cut).
+py::object state_to_py(const bcd::GlmState& st) {
+  if (!st.valid) return py::none();
+  py::dict d;
+  py::array_t<std::int64_t> ws(static_cast<py::ssize_t>(st.ws.size()));
+  for (size_t k = 0; k < st.ws.size(); ++k) ws.mutable_data()[k] = st.ws[k];
+  d["ws"] = ws;
+  d["inner_tol"] = st.inner_tol;
+  d["need_step"] = st.need_step;
+  d["last_ws"] = st.last_ws;
+  d["ep"] = st.ep;
+  d["n_snaps"] = st.n_snaps;
+  d["snaps"] = py::array_t<double>(static_cast<py::ssize_t>(st.snaps.size()), st.snaps.data());
+  return d;
+}
+
+bcd::GlmState state_from_py(py::handle h) {
+  bcd::GlmState st;
+  if (h.is_none()) return st;
+  if (!py::isinstance<py::dict>(h)) throw std::invalid_argument("state must be a dict or None");
+  auto d = py::reinterpret_borrow<py::dict>(h);
+  auto ws = d["ws"].cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+  auto snaps = d["snaps"].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+  st.ws.assign(ws.data(), ws.data() + ws.size());
+  st.snaps.assign(snaps.data(), snaps.data() + snaps.size());
+  st.inner_tol = d["inner_tol"].cast<double>();
+  st.need_step = d["need_step"].cast<bool>();
+  st.last_ws = d["last_ws"].cast<Index>();
+  st.ep = d["ep"].cast<Index>();
+  st.n_snaps = d["n_snaps"].cast<int>();
+  st.valid = true;  // checked against the problem by the solver, ignored when it does not fit
+  return st;
+}
+
 template <class Design>
 py::dict solve_with(const Design& X, const py::array_t<double, 0>& y, py::array_t<double, 0>& w,
                     double intercept, const py::kwargs& kw) {
@@ -117,12 +152,16 @@ py::dict solve_with(const Design& X, const py::array_t<double, 0>& y, py::array_
     throw std::invalid_argument("sample_weight must have one entry per row of X");
   const double* yp = vec_in(y, X.n_rows, "y");
   double* wp = vec_out(w, X.n_cols, "w");
+  const bool with_state = kw.contains("state");
+  bcd::GlmState st = with_state ? state_from_py(kw["state"]) : bcd::GlmState();
   bcd::GlmResult r;
   {
     py::gil_scoped_release release;
-    r = bcd::glm_solve(X, yp, wp, &intercept, o);
+    r = bcd::glm_solve(X, yp, wp, &intercept, o, with_state ? &st : nullptr);
   }
-  return result_dict(r, intercept);
+  py::dict d = result_dict(r, intercept);
+  d["state"] = state_to_py(st);
+  return d;
 }
 
 template <class Design>

@@ -121,9 +121,17 @@ class Solver {
 
   double intercept() const { return b_; }
 
-  GlmResult run() {
+  GlmResult run(GlmState* state = nullptr) {
     GlmResult res;
     std::vector<Index> ws;
+    GlmState from;
+    if (state != nullptr) {
+      if (state->valid && quad_ && resumable(*state)) from = *state;
+      *state = GlmState();
+      state_ = state;
+    }
+    if (from.valid) last_ws_ = from.last_ws;
+    if (from.valid && from.ws.empty()) from.valid = false;  // cut between two working sets
     for (Index outer = 0;; ++outer) {
       check_(static_cast<double>(n_) * static_cast<double>(p_));
       const double kkt = evaluate(res);
@@ -131,6 +139,12 @@ class Solver {
       res.n_outer = outer;
       if (res.gap <= o_.tol && (epochs_ == 0 || step_ok_)) { res.info = 0; break; }
       if (outer >= o_.max_outer || epochs_ >= o_.max_epochs) break;
+      if (from.valid) {  // continue the solve the last call was cut in
+        from.valid = false;
+        need_step_ = from.need_step;
+        inner_quadratic(from.ws, from.inner_tol, res, &from);
+        continue;
+      }
       choose_working_set(ws);
       if (ws.empty()) {  // nothing violates: the gap left is rounding
         if (res.gap <= o_.tol) res.info = 0;
@@ -139,10 +153,14 @@ class Solver {
       const double inner_tol = o_.inner_frac * kkt;
       // the gap is small enough but the step test is not: sweep until it is
       need_step_ = res.gap <= o_.tol;
-      if (quad_) inner_quadratic(ws, inner_tol, res);
+      if (quad_) inner_quadratic(ws, inner_tol, res, nullptr);
       else inner_logistic(ws, inner_tol, res);
     }
     res.n_epochs = epochs_;
+    if (state_ != nullptr && !state_->valid && res.info != 0 && epochs_ >= o_.max_epochs && quad_) {
+      state_->valid = true;  // cut between two working sets: only the growth memory matters
+      state_->last_ws = last_ws_;
+    }
     return res;
   }
 
@@ -303,17 +321,35 @@ class Solver {
   }
 
   // ---- quadratic loss: cyclic CD on the working set + Anderson extrapolation ----------------
-  void inner_quadratic(const std::vector<Index>& ws, double inner_tol, GlmResult& res) {
+  bool resumable(const GlmState& st) const {
+    if (st.ws.empty()) return st.last_ws >= 0;
+    const Index dim = static_cast<Index>(st.ws.size()) + (o_.fit_intercept ? 1 : 0);
+    if (st.snaps.size() != static_cast<size_t>(dim * (o_.anderson_k + 1))) return false;
+    if (st.n_snaps < 0 || st.n_snaps > o_.anderson_k || st.ep < 0) return false;
+    for (Index j : st.ws) if (j < 0 || j >= p_ || !(lip_[j] > 0)) return false;
+    return st.last_ws >= 0;
+  }
+
+  void inner_quadratic(const std::vector<Index>& ws, double inner_tol, GlmResult& res,
+                       const GlmState* from) {
     const Index m = static_cast<Index>(ws.size());
     const int K = o_.anderson_k;
     const Index dim = m + (o_.fit_intercept ? 1 : 0);
     Eigen::MatrixXd snaps(dim, K + 1);
     int n_snaps = 0;
+    Index ep0 = 0;
+    if (from != nullptr) {
+      snaps = Eigen::Map<const Eigen::MatrixXd>(from->snaps.data(), dim, K + 1);
+      n_snaps = from->n_snaps;
+      ep0 = from->ep;
+    }
+    bool cut = true;  // left on the epoch limit (not on the inner tolerance)
     std::vector<double> w_acc(m), r_acc;
     std::vector<Index> order(m);
     std::iota(order.begin(), order.end(), Index(0));
     double* r = v_.data();
-    for (Index ep = 1; epochs_ < o_.max_epochs; ++ep) {
+    Index ep = ep0 + 1;
+    for (; epochs_ < o_.max_epochs; ++ep) {
       check_(static_cast<double>(m) * static_cast<double>(n_));
       if (o_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
       // the violation seen by the sweep itself (each coordinate at the point where it was
@@ -342,15 +378,26 @@ class Solver {
           r = v_.data();  // the accepted extrapolation swaps the residual buffer
         }
       }
-      if (sweep_worst <= inner_tol && (!need_step_ || step_ok_)) break;
+      if (sweep_worst <= inner_tol && (!need_step_ || step_ok_)) { cut = false; break; }
       if (ep % 5 == 0) {
         double worst = 0.0;
         for (Index k = 0; k < m; ++k) {
           const Index j = ws[k];
           worst = std::max(worst, violation(-s_ * rdot(j, r) + o_.l2 * w_[j], w_[j]));
         }
-        if (worst <= inner_tol && (!need_step_ || step_ok_)) break;
+        if (worst <= inner_tol && (!need_step_ || step_ok_)) { cut = false; break; }
       }
+    }
+    if (cut && state_ != nullptr) {
+      GlmState& st = *state_;
+      st.valid = true;
+      st.ws = ws;
+      st.inner_tol = inner_tol;
+      st.need_step = need_step_;
+      st.last_ws = last_ws_;
+      st.ep = ep - 1;  // epochs done on this working set
+      st.n_snaps = n_snaps;
+      st.snaps.assign(snaps.data(), snaps.data() + snaps.size());
     }
   }
 
@@ -507,7 +554,8 @@ class Solver {
   Index last_ws_ = -1;  // size of the last working set; -1: none yet (set by the constructor)
   std::vector<double> v_, theta_, xt_, lip_, score_;
   bool weighted_;
-  bool step_ok_ = true, need_step_ = false;  // the last sweep passed the step_tol test (logistic: always)
+  bool step_ok_ = true, need_step_ = false;
+  GlmState* state_ = nullptr;  // where a cut working-set solve is recorded (nullptr: nowhere)  // the last sweep passed the step_tol test (logistic: always)
   std::vector<double> sw_;
   double sw_sum_ = 0.0;
   std::mt19937_64 rng_;
@@ -518,13 +566,13 @@ class Solver {
 
 template <class Design>
 GlmResult glm_solve(const Design& X, const double* y, double* w, double* intercept,
-                    const GlmOptions& opt) {
+                    const GlmOptions& opt, GlmState* state) {
   require(opt.max_outer >= 0 && opt.max_epochs >= 0, "iteration limits must be >= 0");
   if (opt.loss == GlmLoss::logistic)
     for (Index i = 0; i < X.n_rows; ++i)
       require(y[i] == 1.0 || y[i] == -1.0, "logistic labels must be -1 or +1");
   Solver<Design> solver(X, y, w, intercept ? *intercept : 0.0, opt);
-  GlmResult res = solver.run();
+  GlmResult res = solver.run(state);
   if (intercept) *intercept = solver.intercept();
   return res;
 }
@@ -539,9 +587,9 @@ GlmResult glm_gap(const Design& X, const double* y, const double* w, double inte
   return res;
 }
 
-template GlmResult glm_solve(const DenseColMajor&, const double*, double*, double*, const GlmOptions&);
-template GlmResult glm_solve(const CscView<std::int32_t>&, const double*, double*, double*, const GlmOptions&);
-template GlmResult glm_solve(const CscView<std::int64_t>&, const double*, double*, double*, const GlmOptions&);
+template GlmResult glm_solve(const DenseColMajor&, const double*, double*, double*, const GlmOptions&, GlmState*);
+template GlmResult glm_solve(const CscView<std::int32_t>&, const double*, double*, double*, const GlmOptions&, GlmState*);
+template GlmResult glm_solve(const CscView<std::int64_t>&, const double*, double*, double*, const GlmOptions&, GlmState*);
 template GlmResult glm_gap(const DenseColMajor&, const double*, const double*, double, const GlmOptions&);
 template GlmResult glm_gap(const CscView<std::int32_t>&, const double*, const double*, double, const GlmOptions&);
 template GlmResult glm_gap(const CscView<std::int64_t>&, const double*, const double*, double, const GlmOptions&);

@@ -79,9 +79,11 @@ def _ws_kwargs(rule, block_size, selection, random_state, max_iter):
                 max_epochs=int(max_iter), max_outer=max(1000, int(max_iter)))
 
 
-def _enet_one(D, y, w, b, *, alpha, l1_ratio, sw, fit_intercept, tol, positive, ws_kw):
+def _enet_one(D, y, w, b, *, alpha, l1_ratio, sw, fit_intercept, tol, positive, ws_kw,
+              state=False):
     """One elastic-net solve (scikit-learn's scaling) on a prepared design; returns
-    (intercept, dual gap, epochs, converged)."""
+    (intercept, dual gap, epochs, converged) and, when ``state`` is not False, the solver state
+    to resume from (``state`` itself is the one to resume, or None)."""
     n = y.shape[0]
     if sw is None:
         yc = y - y.mean() if fit_intercept else y
@@ -91,8 +93,10 @@ def _enet_one(D, y, w, b, *, alpha, l1_ratio, sw, fit_intercept, tol, positive, 
         scale = float(sw @ (yc * yc)) / n
     res = _glm(D, y, w, float(b), loss="quadratic", data_scale=1.0 / n, l1=alpha * l1_ratio,
                l2=alpha * (1.0 - l1_ratio), fit_intercept=bool(fit_intercept),
-               tol=tol * scale, step_tol=tol, positive=bool(positive), sample_weight=sw, **ws_kw)
-    return float(res["intercept"]), float(res["gap"]), int(res["n_epochs"]), res["info"] == 0
+               tol=tol * scale, step_tol=tol, positive=bool(positive), sample_weight=sw,
+               **({} if state is False else {"state": state}), **ws_kw)
+    out = float(res["intercept"]), float(res["gap"]), int(res["n_epochs"]), res["info"] == 0
+    return out if state is False else out + (res["state"],)
 
 
 _CONV_MSG = ("Objective did not converge. You might want to increase the number of iterations "
@@ -360,28 +364,38 @@ class ElasticNet(_sk.ElasticNet):
         k = Y.shape[1]
         W = np.zeros((k, p))
         B = np.zeros(k)
+        # a warm start resumes the solver where the last fit stopped (its working set, epoch
+        # count and extrapolation history) when that fit was cut by max_iter on the same problem
+        key = (float(self.alpha), float(self.l1_ratio), bool(self.positive),
+               bool(self.fit_intercept), X.shape, self.selection, self.rule, self.block_size,
+               float(self.tol))
+        states = [None] * k
         if self.warm_start and getattr(self, "coef_", None) is not None:
             prev = np.atleast_2d(self.coef_)
             if prev.shape == (k, p):
                 W[:] = prev
                 if self.fit_intercept:
                     B[:] = np.atleast_1d(self.intercept_)
+                saved = getattr(self, "_resume", None)
+                if saved is not None and saved[0] == key and len(saved[1]) == k:
+                    states = list(saved[1])
         D = _design(X)
         ws_kw = _ws_kwargs(self.rule, self.block_size, self.selection, self.random_state,
                            self.max_iter)
         gaps, iters = np.zeros(k), []
         for t in range(k):
             w = np.ascontiguousarray(W[t])
-            B[t], gaps[t], nit, ok = _enet_one(
+            B[t], gaps[t], nit, ok, states[t] = _enet_one(
                 D, np.ascontiguousarray(Y[:, t]), w, B[t], alpha=float(self.alpha),
                 l1_ratio=float(self.l1_ratio), sw=sw, fit_intercept=self.fit_intercept,
-                tol=float(self.tol), positive=self.positive, ws_kw=ws_kw)
+                tol=float(self.tol), positive=self.positive, ws_kw=ws_kw, state=states[t])
             W[t] = w
             iters.append(nit)
             if not ok:
                 warnings.warn(_CONV_MSG.format(gap=gaps[t], tol=self.tol) +
                               ". Consider increasing max_iter or tol.", ConvergenceWarning,
                               stacklevel=2)
+        self._resume = (key, states) if any(st is not None for st in states) else None
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(B))):
             raise ValueError("Coordinate descent iterations resulted in non-finite parameter "
                              "values. The input data may contain large values and need to be "

@@ -85,12 +85,29 @@ struct GlmResult {
   std::vector<double> gap_history;  ///< gap at each outer iteration
 };
 
+/// Where a run stopped on its epoch limit in the middle of a working-set solve (quadratic loss):
+/// given back to a warm-started call, that call resumes the very same solve (working set, inner
+/// tolerance, epoch count and extrapolation history), so that two runs of k epochs match one
+/// run of 2k epochs (for index-order sweeps).
+struct GlmState {
+  bool valid = false;
+  std::vector<Index> ws;
+  double inner_tol = 0.0;
+  bool need_step = false;
+  Index last_ws = 0;
+  Index ep = 0;               ///< epochs done on this working set
+  int n_snaps = 0;
+  std::vector<double> snaps;  ///< column-major, (|ws| + fit_intercept) x (anderson_k + 1)
+};
+
 /// Solve in place: `w` (p entries) and `intercept` are the warm start on entry and the solution on
 /// exit (`intercept` is ignored unless fit_intercept). y has n entries (logistic: -1/+1).
+/// `state` (optional): read as the point to resume from when valid (and w, intercept are the
+/// end point of the run that wrote it), then overwritten (valid only if this run was cut).
 /// Throws std::invalid_argument on bad options.
 template <class Design>
 GlmResult glm_solve(const Design& X, const double* y, double* w, double* intercept,
-                    const GlmOptions& opt);
+                    const GlmOptions& opt, GlmState* state = nullptr);
 
 /// The duality gap of (w, intercept) as glm_solve computes it (no optimisation of w; for the
 /// logistic loss with an intercept the intercept is first minimised exactly, as in glm_solve).
