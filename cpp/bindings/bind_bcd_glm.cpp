@@ -45,6 +45,7 @@ bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
     else if (key == "positive") o.positive = v.cast<bool>();
     else if (key == "step_tol") o.step_tol = v.cast<double>();
+    else if (key == "screening") o.screening = v.cast<bool>();
     else if (key == "state") continue;  // read by solve_with
     else if (key == "shuffle") o.shuffle = v.cast<bool>();
     else if (key == "seed") o.seed = v.cast<std::uint64_t>();

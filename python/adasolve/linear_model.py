@@ -333,7 +333,10 @@ class ElasticNet(_sk.ElasticNet):
                                  dtype=[np.float64, np.float32], accept_large_sparse=True,
                                  multi_output=True, y_numeric=True)
             y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
-        elif not sp.issparse(X) and not (X.flags.f_contiguous and X.dtype in (np.float64, np.float32)):
+        elif (sample_weight is None and not sp.issparse(X)
+              and not (X.flags.f_contiguous and X.dtype in (np.float64, np.float32))):
+            # scikit-learn's contract: unchecked input must already be in the solver's layout
+            # (with sample weights it re-lays X out itself, and so do we)
             raise ValueError("with check_input=False, X must be a Fortran-ordered (column-major) "
                              "float64 or float32 array or a sparse matrix")
         n, p = X.shape

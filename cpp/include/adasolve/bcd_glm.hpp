@@ -70,6 +70,9 @@ struct GlmOptions {
   /// scikit-learn's extra stopping test (quadratic loss): after at least one epoch, converged also
   /// needs the last sweep's largest coordinate change <= step_tol x max |w_j| (0: off)
   double step_tol = 0.0;
+  /// Gap Safe screening (quadratic loss, l1 > 0): features proven zero at the optimum by the
+  /// sphere of radius sqrt(2 s max(h) gap) around the dual point are set to 0 and skipped
+  bool screening = true;
   bool positive = false;    ///< constrain w >= 0
   bool shuffle = false;     ///< sweep each working set in a random order (else in index order)
   std::uint64_t seed = 0;   ///< seed of that order
