@@ -256,9 +256,9 @@ def run_paths_cv(X, y, folds=5, n_alphas=10):
     except ImportError:
         pass
     for name, make in cvs.items():
-        est = make()
         t0 = time.perf_counter()
         try:
+            est = make()
             est.fit(X, y)
         except Exception as exc:  # a peer's drop-in that does not follow scikit-learn 1.9
             print(f"  cv {name}: {type(exc).__name__}: {exc}")
