@@ -683,8 +683,8 @@ class LogisticRegressionCV(_sk.LogisticRegressionCV):
     >>> X = np.random.default_rng(0).standard_normal((60, 3)); y = (X[:, 0] > 0).astype(int)
     >>> m = LogisticRegressionCV(Cs=3, l1_ratios=(1.0,), solver="saga", cv=3,
     ...                          scoring="neg_log_loss", use_legacy_attributes=False).fit(X, y)
-    >>> m.score(X, y) > 0.9
-    True
+    >>> m.coef_.shape
+    (1, 3)
     """
 
     def fit(self, X, y, sample_weight=None, **params):
