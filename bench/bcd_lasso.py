@@ -102,8 +102,8 @@ def logistic_rel_gap(X, y, w, C):
 def lasso_solvers(amax):
     from sklearn import linear_model as sklm
     from adasolve.linear_model import Lasso
-    out = {"adasolve": (lambda a, tol, ws: Lasso(alpha=a, fit_intercept=False, tol=tol, warm_start=ws),
-                        0.5 * TARGET),
+    out = {"adasolve": (lambda a, tol, ws: Lasso(alpha=a, fit_intercept=False, tol=tol, warm_start=ws,
+                                                 max_iter=100000), 0.5 * TARGET),
            "sklearn": (lambda a, tol, ws: sklm.Lasso(alpha=a, fit_intercept=False, tol=tol, warm_start=ws,
                                                      max_iter=20000), 0.5 * TARGET)}
     try:
@@ -129,8 +129,10 @@ ONE_TRY = {"saga"}
 def logistic_solvers(lmax, n):
     from sklearn import linear_model as sklm
     from adasolve.linear_model import LogisticRegression
-    out = {"adasolve": (lambda C, tol, ws: LogisticRegression("l1", C=C, fit_intercept=False, tol=tol,
-                                                              warm_start=ws), TARGET),
+    # scikit-learn 1.9 spells L1 as l1_ratio=1 with an L1-capable solver name (ours ignores it)
+    out = {"adasolve": (lambda C, tol, ws: LogisticRegression(l1_ratio=1.0, solver="saga", C=C,
+                                                              fit_intercept=False, tol=tol,
+                                                              max_iter=10000, warm_start=ws), TARGET),
            "liblinear": (lambda C, tol, ws: sklm.LogisticRegression(
                l1_ratio=1.0, C=C, solver="liblinear", fit_intercept=False, tol=tol, max_iter=10000), 1e-6),
            "saga": (lambda C, tol, ws: sklm.LogisticRegression(
@@ -211,6 +213,84 @@ def run_case(task, X, y, regs, solvers, cap, path):
     return rows
 
 
+# ---- paths and cross-validation (the functions and CV classes themselves) ----------------------
+
+def run_paths_cv(X, y, folds=5, n_alphas=10):
+    """lasso_path over 10 alphas (lambda_max .. lambda_max / 100) to the relative gap, and 5-fold
+    LassoCV on the same grid with each library's default tol (1e-4, same meaning for adasolve and
+    scikit-learn), timed in one process. Returns rows (setting, solver, time, gap / alpha)."""
+    from sklearn import linear_model as sklm
+    import adasolve.linear_model as alm
+    n = X.shape[0]
+    amax = float(np.abs(np.asarray(X.T @ y)).max() / n)
+    alphas = amax * np.geomspace(1, 1e-2, n_alphas)
+    rows = []
+    paths = {"adasolve": lambda tol: alm.lasso_path(X, y, alphas=alphas, tol=tol, max_iter=100000),
+             "sklearn": lambda tol: sklm.lasso_path(X, y, alphas=alphas, tol=tol, max_iter=100000)}
+    try:
+        import celer
+        paths["celer"] = lambda tol: celer.celer_path(X, y, "lasso", alphas=alphas, tol=tol)[:2]
+    except ImportError:
+        pass
+    for name, fn in paths.items():
+        tol = 0.5 * TARGET
+        for _ in range(4):  # the loosest tol of a 10x ladder that reaches the gap at every alpha
+            t0 = time.perf_counter()
+            out = fn(tol)
+            el = time.perf_counter() - t0
+            coefs = out[1]
+            gap = max(lasso_rel_gap(X, y, np.ravel(coefs[:, k]), a) for k, a in enumerate(alphas))
+            print(f"  path {name:9s} tol={tol:.1e} time={el:8.3f}s gap={gap:.2e}", flush=True)
+            if gap <= TARGET:
+                break
+            tol /= 10
+        rows.append({"setting": f"lasso_path ({n_alphas} alphas)", "solver": name, "tol": tol,
+                     "time_s": el, "rel_gap": gap, "reached": gap <= TARGET})
+    from sklearn.model_selection import KFold
+    cv = KFold(folds, shuffle=True, random_state=0)
+    cvs = {"adasolve": lambda: alm.LassoCV(alphas=alphas, cv=cv, fit_intercept=False),
+           "sklearn": lambda: sklm.LassoCV(alphas=alphas, cv=cv, fit_intercept=False)}
+    try:
+        import celer
+        cvs["celer"] = lambda: celer.LassoCV(alphas=alphas, cv=cv, fit_intercept=False)
+    except ImportError:
+        pass
+    for name, make in cvs.items():
+        t0 = time.perf_counter()
+        try:
+            est = make()
+            est.fit(X, y)
+        except Exception as exc:  # a peer's drop-in that does not follow scikit-learn 1.9
+            print(f"  cv {name}: {type(exc).__name__}: {exc}")
+            continue
+        el = time.perf_counter() - t0
+        print(f"  cv {name:9s} time={el:8.3f}s alpha_={est.alpha_:.4g}", flush=True)
+        rows.append({"setting": f"LassoCV ({folds}-fold, {n_alphas} alphas, tol=1e-4)",
+                     "solver": name, "tol": 1e-4, "time_s": el, "alpha_": float(est.alpha_),
+                     "rel_gap": lasso_rel_gap(X, y, np.ravel(est.coef_), est.alpha_),
+                     "reached": True})
+    return rows
+
+
+def _paths_summary(pname, size, rows):
+    out = []
+    for setting in dict.fromkeys(r["setting"] for r in rows):
+        by = {r["solver"]: r for r in rows if r["setting"] == setting}
+        if "adasolve" not in by:
+            continue
+        ours = by["adasolve"]
+        row = {"problem": pname, "size": size, "task": "lasso", "setting": setting,
+               "adasolve_s": ours["time_s"], "adasolve_gap": ours["rel_gap"]}
+        for nm in ("sklearn", "celer"):
+            if nm in by:
+                row[f"{nm}_s"] = by[nm]["time_s"]
+                row[f"ours/{nm}"] = round(ours["time_s"] / by[nm]["time_s"], 3)
+        if "alpha_" in ours and "sklearn" in by:
+            row["same alpha_ as sklearn"] = bool(np.isclose(ours["alpha_"], by["sklearn"]["alpha_"]))
+        out.append(row)
+    return out
+
+
 def _warmup():
     # compile numba (skglm) and import everything outside the timed region
     X, (y, yl) = dense_problem(30, 40, seed=1)
@@ -239,6 +319,8 @@ def main(argv=None) -> int:
     ap.add_argument("--merge", action="store_true",
                     help="keep the rows of other problems/tasks already in the results file")
     ap.add_argument("--saga-epochs", type=int, default=None, help="saga's epoch limit")
+    ap.add_argument("--paths", action="store_true",
+                    help="only the lasso_path and 5-fold LassoCV rows (merged into the results)")
     args = ap.parse_args(argv)
     if args.render:
         import json
@@ -263,6 +345,8 @@ def main(argv=None) -> int:
     if args.only:
         problems = {args.only: problems[args.only]}
     tasks = [args.task] if args.task else ["lasso", "logistic"]
+    if args.paths:
+        tasks = []
     family = FAMILY + ("_quick" if args.quick else "")
     global SAGA_EPOCHS
     SAGA_EPOCHS = args.saga_epochs or (300 if args.quick else 100)
@@ -273,8 +357,14 @@ def main(argv=None) -> int:
         from bench._common import RESULTS
         old = json.loads((RESULTS / f"{family}.json").read_text())["sections"]
         ours = {(pn, t) for pn in problems for t in tasks}
-        kept_summary = [r for r in old["Summary"] if (r["problem"], r["task"]) not in ours]
-        kept_detail = [r for r in old["All runs"] if (r["problem"], r["task"]) not in ours]
+        redo_paths = set(problems) if args.paths else set()
+        def keep(r):
+            is_path = "lasso_path" in r["setting"] or "LassoCV" in r["setting"]
+            if is_path:
+                return r["problem"] not in redo_paths
+            return (r["problem"], r["task"]) not in ours
+        kept_summary = [r for r in old["Summary"] if keep(r)]
+        kept_detail = [r for r in old["All runs"] if keep(r)]
 
     detail: List[Dict[str, Any]] = kept_detail
     summary: List[Dict[str, Any]] = kept_summary
@@ -307,6 +397,13 @@ def main(argv=None) -> int:
                                        "setting": sname, **r})
                     summary.append(_summary_row(pname, sizes[pname], task, sname, by))
                     _write(args, summary, detail, family)  # partial results survive an interrupt
+            if args.paths or not args.task:
+                print(f"{pname} lasso_path / LassoCV", flush=True)
+                prow = run_paths_cv(X, y)
+                detail += [{"problem": pname, "size": sizes[pname], "task": "lasso", **r}
+                           for r in prow]
+                summary += _paths_summary(pname, sizes[pname], prow)
+                _write(args, summary, detail, family)
     path = _write(args, summary, detail, family)
     print(path.read_text())
     return 0

@@ -116,7 +116,7 @@ def test_lasso_above_alpha_max_is_zero():
 def test_logistic_l1_fast_matches_liblinear_and_gap(sparse, rule):
     X, _, y = _data(seed=4, sparse=sparse)
     C = 0.5
-    ours = LogisticRegression("l1", C=C, fit_intercept=False, rule=rule, tol=1e-12).fit(X, y)
+    ours = LogisticRegression(l1_ratio=1, solver="saga", C=C, fit_intercept=False, rule=rule, tol=1e-12).fit(X, y)
     ref = sklm.LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear", fit_intercept=False,
                                   tol=1e-12, max_iter=10**5).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
@@ -127,7 +127,7 @@ def test_logistic_l1_fast_matches_liblinear_and_gap(sparse, rule):
 
 def test_logistic_l1_fast_intercept_matches_saga():
     X, _, y = _data(n=60, p=8, seed=5)
-    ours = LogisticRegression("l1", C=0.3, tol=1e-12).fit(X, y)
+    ours = LogisticRegression(l1_ratio=1, solver="saga", C=0.3, tol=1e-12).fit(X, y)
     ref = sklm.LogisticRegression(l1_ratio=1.0, C=0.3, solver="saga", tol=1e-13, max_iter=10**6).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
@@ -146,7 +146,7 @@ def test_int64_csc_indices_give_the_same_solution():
 
 def test_iteration_limit_warns_and_reports_gap():
     X, y, _ = _data(seed=7)
-    with pytest.warns(ConvergenceWarning, match="duality gap"):
+    with pytest.warns(ConvergenceWarning, match="Duality gap"):
         est = Lasso(alpha=1e-3, tol=1e-14, max_iter=2).fit(X, y)
     assert est.dual_gap_ > 0
 
@@ -184,3 +184,33 @@ def test_bad_input():
         glm.solve_dense(Xf, y, w, 0.0, loss="logistic", l1=1.0)
     with pytest.raises(ValueError, match="unknown option"):
         glm.solve_dense(Xf, y, w, 0.0, bogus=1)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_gap_safe_screening_keeps_the_solution(sparse, fit_intercept):
+    # many features screened along the way; the solution must be the unscreened one
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((80, 400))
+    if sparse:
+        X = sp.csc_matrix(X * (rng.random(X.shape) < 0.2))
+    y = np.asarray(X[:, :4] @ np.array([2.0, -1.0, 1.5, 0.7])).ravel() + 0.1 * rng.standard_normal(80)
+    h = rng.uniform(0.5, 2.0, 80)
+    n = X.shape[0]
+    Xf = X if sparse else np.asfortranarray(X)
+    out = []
+    for screening in (True, False):
+        for sw in (None, h):
+            w = np.zeros(X.shape[1])
+            kw = dict(loss="quadratic", data_scale=1.0 / n, l1=0.05, fit_intercept=fit_intercept,
+                      tol=1e-13, screening=screening, sample_weight=sw)
+            if sparse:
+                res = _core.bcd_glm.solve_csc(*X.shape, X.indptr, X.indices, X.data, y, w, 0.0, **kw)
+            else:
+                res = _core.bcd_glm.solve_dense(Xf, y, w, 0.0, **kw)
+            assert res["info"] == 0
+            out.append((w, res["intercept"]))
+    for k in (0, 1):
+        np.testing.assert_allclose(out[k][0], out[k + 2][0], atol=1e-9)
+        np.testing.assert_allclose(out[k][1], out[k + 2][1], atol=1e-9)
+        assert 0 < np.count_nonzero(out[k][0]) < 40

@@ -13,8 +13,11 @@ namespace {
 using adasolve::Index;
 namespace bcd = adasolve::bcd;
 
-bcd::GlmOptions parse_options(const py::kwargs& kw) {
+// `sw_len` receives the length of the sample_weight array (-1 without one); the array itself is
+// borrowed from `kw`, which outlives the solve.
+bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
   bcd::GlmOptions o;
+  sw_len = -1;
   for (auto item : kw) {
     const std::string key = py::str(item.first);
     py::handle v = item.second;
@@ -40,6 +43,23 @@ bcd::GlmOptions parse_options(const py::kwargs& kw) {
     else if (key == "anderson") o.anderson = v.cast<bool>();
     else if (key == "anderson_k") o.anderson_k = v.cast<int>();
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
+    else if (key == "positive") o.positive = v.cast<bool>();
+    else if (key == "step_tol") o.step_tol = v.cast<double>();
+    else if (key == "screening") o.screening = v.cast<bool>();
+    else if (key == "state") continue;  // read by solve_with
+    else if (key == "shuffle") o.shuffle = v.cast<bool>();
+    else if (key == "seed") o.seed = v.cast<std::uint64_t>();
+    else if (key == "sample_weight") {
+      if (v.is_none()) continue;
+      if (!py::isinstance<py::array>(v))
+        throw std::invalid_argument("sample_weight must be a float64 numpy array");
+      auto a = py::reinterpret_borrow<py::array>(v);
+      if (!a.dtype().is(py::dtype::of<double>()) || a.ndim() != 1 ||
+          !(a.flags() & py::array::c_style))
+        throw std::invalid_argument("sample_weight must be a contiguous 1-D float64 array");
+      o.sample_weight = static_cast<const double*>(a.data());
+      sw_len = a.shape(0);
+    }
     else throw std::invalid_argument("unknown option '" + key + "'");
   }
   return o;
@@ -90,24 +110,68 @@ bcd::CscView<I> csc_view(Index n, Index p, const py::array_t<I, 0>& indptr,
   return {n, p, indptr.data(), indices.data(), data.data()};
 }
 
+// The resumable state as a plain dict of Python values / NumPy arrays (None when not cut).
+py::object state_to_py(const bcd::GlmState& st) {
+  if (!st.valid) return py::none();
+  py::dict d;
+  py::array_t<std::int64_t> ws(static_cast<py::ssize_t>(st.ws.size()));
+  for (size_t k = 0; k < st.ws.size(); ++k) ws.mutable_data()[k] = st.ws[k];
+  d["ws"] = ws;
+  d["inner_tol"] = st.inner_tol;
+  d["need_step"] = st.need_step;
+  d["last_ws"] = st.last_ws;
+  d["ep"] = st.ep;
+  d["n_snaps"] = st.n_snaps;
+  d["snaps"] = py::array_t<double>(static_cast<py::ssize_t>(st.snaps.size()), st.snaps.data());
+  return d;
+}
+
+bcd::GlmState state_from_py(py::handle h) {
+  bcd::GlmState st;
+  if (h.is_none()) return st;
+  if (!py::isinstance<py::dict>(h)) throw std::invalid_argument("state must be a dict or None");
+  auto d = py::reinterpret_borrow<py::dict>(h);
+  auto ws = d["ws"].cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+  auto snaps = d["snaps"].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+  st.ws.assign(ws.data(), ws.data() + ws.size());
+  st.snaps.assign(snaps.data(), snaps.data() + snaps.size());
+  st.inner_tol = d["inner_tol"].cast<double>();
+  st.need_step = d["need_step"].cast<bool>();
+  st.last_ws = d["last_ws"].cast<Index>();
+  st.ep = d["ep"].cast<Index>();
+  st.n_snaps = d["n_snaps"].cast<int>();
+  st.valid = true;  // checked against the problem by the solver, ignored when it does not fit
+  return st;
+}
+
 template <class Design>
 py::dict solve_with(const Design& X, const py::array_t<double, 0>& y, py::array_t<double, 0>& w,
                     double intercept, const py::kwargs& kw) {
-  const bcd::GlmOptions o = parse_options(kw);
+  py::ssize_t sw_len = -1;
+  const bcd::GlmOptions o = parse_options(kw, sw_len);
+  if (sw_len >= 0 && sw_len != static_cast<py::ssize_t>(X.n_rows))
+    throw std::invalid_argument("sample_weight must have one entry per row of X");
   const double* yp = vec_in(y, X.n_rows, "y");
   double* wp = vec_out(w, X.n_cols, "w");
+  const bool with_state = kw.contains("state");
+  bcd::GlmState st = with_state ? state_from_py(kw["state"]) : bcd::GlmState();
   bcd::GlmResult r;
   {
     py::gil_scoped_release release;
-    r = bcd::glm_solve(X, yp, wp, &intercept, o);
+    r = bcd::glm_solve(X, yp, wp, &intercept, o, with_state ? &st : nullptr);
   }
-  return result_dict(r, intercept);
+  py::dict d = result_dict(r, intercept);
+  d["state"] = state_to_py(st);
+  return d;
 }
 
 template <class Design>
 py::dict gap_with(const Design& X, const py::array_t<double, 0>& y, const py::array_t<double, 0>& w,
                   double intercept, const py::kwargs& kw) {
-  const bcd::GlmOptions o = parse_options(kw);
+  py::ssize_t sw_len = -1;
+  const bcd::GlmOptions o = parse_options(kw, sw_len);
+  if (sw_len >= 0 && sw_len != static_cast<py::ssize_t>(X.n_rows))
+    throw std::invalid_argument("sample_weight must have one entry per row of X");
   const double* yp = vec_in(y, X.n_rows, "y");
   const double* wp = vec_in(w, X.n_cols, "w");
   bcd::GlmResult r;

@@ -1,127 +1,287 @@
-"""scikit-learn estimators solved by greedy block coordinate descent (:mod:`adasolve.bcd`).
+"""scikit-learn estimators solved by greedy working-set coordinate descent (C++ core).
 
-The objectives and the scaling of ``alpha`` / ``C`` are scikit-learn's, so coefficients can be
-compared one to one:
+Drop-in replacements for :mod:`sklearn.linear_model` classes: the same parameters, objectives,
+attributes, warnings and errors (the classes subclass scikit-learn's, so ``isinstance`` checks and
+parameter validation behave as there), with the fitting done by ``adasolve._core.bcd_glm``:
 
-- :class:`Lasso`: ``1/(2n) ||y - Xw - b||^2 + alpha ||w||_1``
-- :class:`ElasticNet`: ``1/(2n) ||y - Xw - b||^2 + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
-- :class:`LogisticRegression`: ``C sum_i logloss_i + ||w||_1`` (``penalty="l1"``) or ``+ 1/2 ||w||^2``
-  (``"l2"``); the intercept is not penalised; multinomial (softmax) for more than two classes.
+- :class:`Lasso`: ``1/(2n) sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||_1``
+- :class:`ElasticNet`: ``... + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
+- :class:`LogisticRegression`: ``C sum_i s_i logloss_i + l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2``
+  (intercept not penalised; multinomial for more than two classes)
+- :func:`lasso_path`, :func:`enet_path`, :class:`LassoCV`, :class:`ElasticNetCV`,
+  :class:`LogisticRegressionCV`
+
+(``s_i`` are the sample weights, rescaled to sum to ``n`` for the regressions, as scikit-learn does.)
 """
 
 from __future__ import annotations
 
+import numbers
 import warnings
-from typing import Any, Optional
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn import linear_model as _sk
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
 from ._validation import check_sparse_structure
-from .bcd import LeastSquares, Logistic, Softmax, _run, bcd_minimize
 
-__all__ = ["Lasso", "ElasticNet", "LogisticRegression"]
+__all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path", "enet_path", "LassoCV",
+           "ElasticNetCV", "LogisticRegressionCV"]
 
-
-def _with_intercept_column(X):
-    """Append a column of ones (a copy) so that the intercept is one more, unpenalised, variable."""
-    if sp.issparse(X):
-        return sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
-    return np.hstack([X, np.ones((X.shape[0], 1))])
+#: working-set rules of the C++ solver
+_RULES = ("gsl", "gs", "cyclic")
+_OUR_PARAMS = {"rule": [StrOptions(set(_RULES))],
+               "block_size": [Interval(Integral, 1, None, closed="left")]}
 
 
-#: working-set rules of the fast solver (adasolve._core.bcd_glm); other rules use the BCD engine
-_FAST_RULES = ("cyclic", "gs", "gsl")
-
-
-def _glm_solve(X, y, w, b, **kw):
-    """Run the C++ working-set solver on X, borrowed; ``w`` is updated in place.
-
-    Dense input is used as is when Fortran-ordered (one copy otherwise, as scikit-learn's Lasso);
-    sparse input becomes CSC (one copy from CSR; none when it is CSC with matching index dtypes).
-    """
-    glm = _core.bcd_glm
+def _design(X):
+    """X as the C++ solver borrows it: float64 Fortran-ordered dense, or CSC with matching index
+    dtypes (a copy only when X is not already in that form)."""
     if sp.issparse(X):
         Xc = X.tocsc()
         idx = np.int64 if (Xc.indptr.dtype == np.int64 or Xc.indices.dtype == np.int64) else np.int32
-        indptr = np.ascontiguousarray(Xc.indptr, dtype=idx)
-        indices = np.ascontiguousarray(Xc.indices, dtype=idx)
-        data = np.ascontiguousarray(Xc.data, dtype=np.float64)
-        return glm.solve_csc(*Xc.shape, indptr, indices, data, y, w, b, **kw)
-    return glm.solve_dense(np.asfortranarray(X, dtype=np.float64), y, w, b, **kw)
+        return ("csc", Xc.shape, np.ascontiguousarray(Xc.indptr, dtype=idx),
+                np.ascontiguousarray(Xc.indices, dtype=idx),
+                np.ascontiguousarray(Xc.data, dtype=np.float64))
+    return ("dense", np.asfortranarray(X, dtype=np.float64))
 
 
-class _BCDLinear(BaseEstimator):
-    def _check_block_size(self):
-        if not (isinstance(self.block_size, (int, np.integer)) and self.block_size >= 1):
-            raise ValueError(f"block_size must be an integer >= 1, got {self.block_size!r}")
-
-    def _fit_glm(self, X, y, w, b, target, **kw):
-        """The fast path shared by the estimators: run the solver, record gap and epochs."""
-        max_epochs = 100000 if self.max_iter is None else int(self.max_iter)
-        res = _glm_solve(X, y, w, b, fit_intercept=bool(self.fit_intercept), tol=target,
-                         rule=self.rule, ws_start=int(self.block_size), max_epochs=max_epochs,
-                         max_outer=1000, **kw)
-        self.dual_gap_ = float(res["gap"])
-        self.n_iter_ = int(res["n_epochs"])
-        if res["info"] != 0:
-            warnings.warn(f"{type(self).__name__} did not converge: duality gap "
-                          f"{self.dual_gap_:.3g} > {target:.3g} after the iteration limit; "
-                          "increase max_iter or tol.", ConvergenceWarning, stacklevel=4)
-        return res
-
-    def _solve(self, problem):
-        res = bcd_minimize(problem, rule=self.rule, block_size=min(self.block_size, problem.n_vars),
-                           blocks=self.blocks, update=self.update, maxiter=self.max_iter,
-                           tol=self._engine_tol, seed=self.random_state)
-        self.n_iter_ = int(res.nit)
-        return res
+def _glm(D, y, w, b, **kw):
+    """Run the C++ working-set solver on a prepared design; ``w`` is updated in place."""
+    glm = _core.bcd_glm
+    if D[0] == "csc":
+        return glm.solve_csc(*D[1], D[2], D[3], D[4], y, w, b, **kw)
+    return glm.solve_dense(D[1], y, w, b, **kw)
 
 
-class ElasticNet(RegressorMixin, _BCDLinear):
-    """Elastic net with scikit-learn's objective, solved by working-set coordinate descent.
+def _check_finite_scale(X, prefix=""):
+    """A clear error instead of NaN coefficients when X's squares overflow float64."""
+    data = X.data if sp.issparse(X) else X
+    if data.size and float(np.max(np.abs(data))) > 1e150:
+        sq = np.asarray(X.multiply(X).sum(axis=0)) if sp.issparse(X) else np.einsum(
+            "ij,ij->j", X, X, dtype=np.float64)
+        if not np.all(np.isfinite(sq)):
+            raise ValueError(prefix + "X holds values so large that their squares overflow float64 "
+                             "(max |x| = %.3g); rescale the input, e.g. with StandardScaler."
+                             % float(np.max(np.abs(data))))
 
-    With the default ``blocks="variable"``, ``update="lipschitz"`` and ``rule`` in
-    {"cyclic", "gs", "gsl"}, the C++ working-set solver (:mod:`adasolve._core.bcd_glm`) runs:
-    greedy variable blocks (the support plus the features that violate the optimality conditions
-    most, scored by ``rule``), exact coordinate minimisation inside, Anderson extrapolation, and a
-    duality-gap stopping test. Other rule/block/update choices run the generic BCD engine
-    (:func:`adasolve.bcd_minimize`) in a working-set loop, a slower path kept for study.
+
+def _ws_kwargs(rule, block_size, selection, random_state, max_iter):
+    seed = int(check_random_state(random_state).randint(0, 2**31 - 1)) if selection == "random" else 0
+    return dict(rule=rule, ws_start=int(block_size), shuffle=selection == "random", seed=seed,
+                max_epochs=int(max_iter), max_outer=max(1000, int(max_iter)))
+
+
+def _enet_one(D, y, w, b, *, alpha, l1_ratio, sw, fit_intercept, tol, positive, ws_kw,
+              state=False):
+    """One elastic-net solve (scikit-learn's scaling) on a prepared design; returns
+    (intercept, dual gap, epochs, converged) and, when ``state`` is not False, the solver state
+    to resume from (``state`` itself is the one to resume, or None)."""
+    n = y.shape[0]
+    if sw is None:
+        yc = y - y.mean() if fit_intercept else y
+        scale = float(yc @ yc) / n
+    else:
+        yc = y - np.average(y, weights=sw) if fit_intercept else y
+        scale = float(sw @ (yc * yc)) / n
+    res = _glm(D, y, w, float(b), loss="quadratic", data_scale=1.0 / n, l1=alpha * l1_ratio,
+               l2=alpha * (1.0 - l1_ratio), fit_intercept=bool(fit_intercept),
+               tol=tol * scale, step_tol=tol, positive=bool(positive), sample_weight=sw,
+               **({} if state is False else {"state": state}), **ws_kw)
+    out = float(res["intercept"]), float(res["gap"]), int(res["n_epochs"]), res["info"] == 0
+    return out if state is False else out + (res["state"],)
+
+
+_CONV_MSG = ("Objective did not converge. You might want to increase the number of iterations "
+             "(max_iter). Duality gap: {gap:.3e}, tolerance: {tol:.3e}")
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="warn",
+              precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+              return_n_iter=False, positive=False, check_input=True, **params):
+    """Elastic-net path, as :func:`sklearn.linear_model.enet_path`, by working-set coordinate
+    descent warm-started from one alpha to the next.
+
+    The solution at each alpha starts the next; its support seeds the next working set (the
+    solver begins with the support plus the worst violators, twice the support's size), so the
+    working set is carried along the path. Parameters and returns are scikit-learn's. Extra
+    keyword parameters: ``rule`` and ``block_size`` (see :class:`ElasticNet`), ``tol``,
+    ``max_iter``, ``selection``, ``random_state``. A two-dimensional ``y`` (multi-task path) is
+    delegated to scikit-learn. ``precompute``/``Xy`` are accepted; the solver works on X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import enet_path
+    >>> X = np.random.default_rng(0).standard_normal((30, 5)); y = X[:, 0]
+    >>> alphas, coefs, gaps = enet_path(X, y, alphas=5)
+    >>> coefs.shape
+    (5, 5)
+    """
+    y_arr = np.asarray(y) if not sp.issparse(y) else y
+    if getattr(y_arr, "ndim", 1) == 2:
+        return _sk.enet_path(X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                             precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                             verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                             check_input=check_input,
+                             **{k: v for k, v in params.items() if k not in _OUR_PARAMS})
+    _alphas = 100 if n_alphas == "deprecated" else n_alphas
+    if n_alphas != "deprecated":
+        warnings.warn("'n_alphas' was deprecated in 1.9 and will be removed in 1.11. 'alphas' now "
+                      "accepts an integer value.", FutureWarning, stacklevel=2)
+    if alphas is None:
+        warnings.warn("'alphas=None' is deprecated and will be removed in 1.11; set 'alphas=100'.",
+                      FutureWarning, stacklevel=2)
+    elif not (isinstance(alphas, str) and alphas == "warn"):
+        _alphas = alphas
+    X_offset = params.pop("X_offset", None)
+    params.pop("X_scale", None)
+    sample_weight = params.pop("sample_weight", None)
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 1000)
+    random_state = params.pop("random_state", None)
+    selection = params.pop("selection", "cyclic")
+    rule = params.pop("rule", "gsl")
+    block_size = params.pop("block_size", 10)
+    params.pop("do_screening", None)
+    if params:
+        raise ValueError("Unexpected parameters in params", params.keys())
+    if selection not in ("random", "cyclic"):
+        raise ValueError("selection should be either random or cyclic.")
+    if check_input:
+        X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
+                        copy=False)
+        y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
+    n, p = X.shape
+    out_dtype = X.dtype
+    yd = np.ascontiguousarray(y, dtype=np.float64).ravel()
+    is_sparse = sp.issparse(X)
+    # a sparse X comes uncentred with its offsets (scikit-learn's convention); the free intercept
+    # of the solver stands for the centring. Sample weights only matter for sparse X (dense X
+    # comes already centred and rescaled by the caller).
+    centred = is_sparse and X_offset is not None and np.any(np.asarray(X_offset) != 0)
+    sw = (np.ascontiguousarray(sample_weight, dtype=np.float64)
+          if (is_sparse and sample_weight is not None) else None)
+    if isinstance(_alphas, Integral):
+        if l1_ratio == 0:
+            raise ValueError("Automatic alpha grid generation is not supported for l1_ratio=0. "
+                             "Please supply a grid by providing your estimator with the "
+                             "appropriate `alphas=` argument.")
+        if Xy is not None:
+            Xyw = np.asarray(Xy, dtype=np.float64).ravel()
+        else:
+            yw = yd if sw is None else yd * sw
+            Xyw = np.asarray(X.T @ yw, dtype=np.float64).ravel()
+            if centred:
+                Xyw = Xyw - np.asarray(X_offset, dtype=np.float64) * yw.sum()
+        nn = n if sw is None else float(sw.sum())
+        amax = (max(0.0, Xyw.max()) if positive else np.abs(Xyw).max()) / (nn * l1_ratio)
+        if amax <= np.finfo(np.float64).resolution:
+            alphas = np.full(_alphas, np.finfo(np.float64).resolution)
+        else:
+            alphas = np.geomspace(amax, amax * eps, num=_alphas)
+    else:
+        alphas = np.sort(np.asarray(_alphas, dtype=np.float64))[::-1]
+    D = _design(X)
+    w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64).ravel()
+    b = 0.0
+    ws_kw = _ws_kwargs(rule, block_size, selection, random_state, max_iter)
+    coefs = np.empty((p, len(alphas)), dtype=out_dtype)
+    gaps = np.empty(len(alphas))
+    n_iters = []
+    for i, a in enumerate(alphas):
+        b, gap, nit, ok = _enet_one(D, yd, w, b, alpha=float(a), l1_ratio=float(l1_ratio), sw=sw,
+                                    fit_intercept=centred, tol=tol, positive=positive, ws_kw=ws_kw)
+        if not ok:
+            warnings.warn(_CONV_MSG.format(gap=gap, tol=tol), ConvergenceWarning, stacklevel=2)
+        coefs[:, i] = w
+        gaps[i] = gap
+        n_iters.append(nit)
+    if return_n_iter:
+        return alphas, coefs, gaps, n_iters
+    return alphas, coefs, gaps
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn", precompute="auto",
+               Xy=None, copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+               positive=False, **params):
+    """Lasso path: :func:`enet_path` with ``l1_ratio=1`` (scikit-learn's signature).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import lasso_path
+    >>> X = np.random.default_rng(0).standard_normal((30, 5)); y = X[:, 0]
+    >>> alphas, coefs, gaps = lasso_path(X, y, alphas=[1.0, 0.1])
+    >>> bool(coefs[0, 1] > coefs[0, 0])
+    True
+    """
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive, **params)
+
+
+def _check_gram(X, gram, sw):
+    """scikit-learn's check of a user-supplied Gram matrix: one element recomputed."""
+    gram = np.asarray(gram)
+    p = X.shape[1]
+    if gram.shape != (p, p):
+        raise ValueError(f"The Gram matrix passed in via 'precompute' must have shape "
+                         f"({p}, {p}), got {gram.shape}.")
+    f1 = p // 2
+    f2 = min(f1 + 1, p - 1)
+    v1, v2 = X[:, f1], X[:, f2]
+    expected = float(np.dot(v1 * (1.0 if sw is None else sw), v2))
+    actual = gram[f1, f2]
+    rtol = max(1e-4 if d == np.float32 else 1e-7 for d in (gram.dtype, X.dtype))
+    if not np.isclose(expected, actual, rtol=rtol, atol=1e-5):
+        raise ValueError("Gram matrix passed in via 'precompute' parameter did not pass "
+                         "validation when a single element was checked - please check that it "
+                         f"was computed properly. For element ({f1},{f2}) we computed {expected} "
+                         f"but the user-supplied value was {actual}.")
+
+
+class ElasticNet(_sk.ElasticNet):
+    """Elastic net with scikit-learn's parameters and objective, solved by greedy working-set
+    coordinate descent in C++.
+
+    Every parameter of :class:`sklearn.linear_model.ElasticNet` has its meaning there; see that
+    class for them. How they map onto the solver:
+
+    - the solver works on growing *working sets*: the support plus the features that violate the
+      optimality conditions most (scored by ``rule``), solved by coordinate descent with Anderson
+      extrapolation, until the duality gap is below ``tol * ||y - mean(y)||^2 / n``
+      (scikit-learn's scaling of ``tol``);
+    - ``selection="cyclic"`` sweeps each working set in index order, ``"random"`` in a fresh random
+      order each epoch (seeded by ``random_state``); the working set is greedy in both cases;
+    - ``max_iter``: coordinate-descent epochs over the working sets, in total;
+    - ``precompute``: a given Gram matrix is checked as scikit-learn checks it, then the solver
+      works on X (working sets make the Gram matrix unnecessary); ``True``/``"auto"`` are accepted;
+    - ``copy_X``: X is never modified;
+    - float32 input is solved in float64 (one copy) and ``coef_`` is returned as float32;
+    - a 2-D ``y`` is solved one column at a time (the objective separates across targets).
 
     Parameters
     ----------
-    alpha, l1_ratio, fit_intercept : as in :class:`sklearn.linear_model.ElasticNet`
-    rule : {"gs", "gsl", "cyclic"} or any rule of :func:`adasolve.bcd_minimize`
-        How the working set is chosen: "gs" = largest violation of the optimality conditions
-        (Gauss-Southwell on the minimum-norm subgradient), "gsl" = that violation divided by
-        sqrt(L_j) (Gauss-Southwell-Lipschitz), "cyclic" = no working set (all features, cyclic
-        coordinate descent as scikit-learn). Default "gsl", as the issue's signature gives it;
-        "gs" and "gsl" coincide on standardized columns.
-    block_size : int
-        Initial working-set size (it then grows to twice the support).
-    blocks, update : passed to :func:`adasolve.bcd_minimize` on the generic path.
-    tol : float
-        Stop when the duality gap is <= ``tol * ||y - mean(y)||^2 / n`` (``||y||^2 / n`` without
-        intercept), scikit-learn's scaling of ``tol``.
-    max_iter : int, optional
-        Coordinate-descent epochs over the working sets, in total (default 100000).
-    random_state : int or None
-        Used by the generic path only.
-    warm_start : bool
-        Start from the previous ``coef_`` / ``intercept_`` (regularisation paths).
+    rule : {"gsl", "gs", "cyclic"}, default="gsl"
+        How the working set is chosen: "gs" = largest violation of the optimality conditions,
+        "gsl" = that violation divided by sqrt(L_j) (Gauss-Southwell-Lipschitz), "cyclic" = no
+        working set (all features, as scikit-learn).
+    block_size : int, default=10
+        Initial working-set size (it then grows with the support).
 
     Attributes
     ----------
-    coef_, intercept_ : the solution
-    dual_gap_ : float
-        Final duality gap (objective units; None on the generic path).
-    n_iter_ : int
-        Epochs performed.
+    coef_, intercept_, dual_gap_, n_iter_, sparse_coef_ : as in scikit-learn
+        ``n_iter_`` counts coordinate-descent epochs over the working sets (at least 1).
 
     Examples
     --------
@@ -132,142 +292,136 @@ class ElasticNet(RegressorMixin, _BCDLinear):
     (5,)
     """
 
-    _l1_ratio_fixed: Optional[float] = None
+    _parameter_constraints: dict = {**_sk.ElasticNet._parameter_constraints, **_OUR_PARAMS}
+    path = staticmethod(enet_path)
 
-    def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
-                 rule: str = "gsl", block_size: int = 10, blocks: str = "variable",
-                 update: str = "lipschitz", tol: float = 1e-6, max_iter: Optional[int] = None,
-                 random_state: Any = None, warm_start: bool = False) -> None:
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
+                 max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
+                 random_state=None, selection="cyclic", rule="gsl", block_size=10):
+        super().__init__(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                         precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
+                         warm_start=warm_start, positive=positive, random_state=random_state,
+                         selection=selection)
         self.rule = rule
         self.block_size = block_size
-        self.blocks = blocks
-        self.update = update
-        self.tol = tol
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.warm_start = warm_start
 
-    def _ratio(self):
-        return self.l1_ratio
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        """Fit the model (scikit-learn's signature).
 
-    def _fast(self):
-        return self.rule in _FAST_RULES and self.blocks == "variable" and self.update == "lipschitz"
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), optional
+            Rescaled to sum to n_samples, as scikit-learn does.
+        check_input : bool, default=True
+            Skip the input validation (X, y must then be float arrays of matching shapes).
 
-    def fit(self, X, y):
-        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
-        fast = self._fast()
-        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr") if fast else "csr",
-                             dtype=np.float64, y_numeric=True, multi_output=False,
-                             order="F" if fast else None, reset=True)
-        if not (isinstance(self.alpha, (int, float, np.number)) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
-        ratio = self._ratio()
-        if not 0 <= ratio <= 1:
-            raise ValueError(f"l1_ratio must be in [0, 1], got {ratio}")
-        self._check_block_size()
-        if fast:
-            return self._fit_fast(X, y, ratio)
-        return self._fit_engine(X, y, ratio)
-
-    def _fit_fast(self, X, y, ratio):
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_sparse_structure(X, "X")  # before SciPy or scikit-learn index into it
+        for name in ("alpha", "l1_ratio", "tol"):
+            v = getattr(self, name)
+            if not np.isfinite(v):
+                raise ValueError(f"{name} must be finite, got {v!r}")
+        if self.alpha == 0:
+            warnings.warn("With alpha=0, this algorithm does not converge well. You are advised "
+                          "to use the LinearRegression estimator", stacklevel=2)
+        if check_input:
+            X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), order="F",
+                                 dtype=[np.float64, np.float32], accept_large_sparse=True,
+                                 multi_output=True, y_numeric=True)
+            y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
+        elif (sample_weight is None and not sp.issparse(X)
+              and not (X.flags.f_contiguous and X.dtype in (np.float64, np.float32))):
+            # scikit-learn's contract: unchecked input must already be in the solver's layout
+            # (with sample weights it re-lays X out itself, and so do we)
+            raise ValueError("with check_input=False, X must be a Fortran-ordered (column-major) "
+                             "float64 or float32 array or a sparse matrix")
         n, p = X.shape
-        y = np.ascontiguousarray(y, dtype=np.float64)
-        yc = y - y.mean() if self.fit_intercept else y
-        target = self.tol * float(yc @ yc) / n
-        w = np.zeros(p)
-        b = 0.0
-        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
-            w[:] = self.coef_
-            b = float(self.intercept_) if self.fit_intercept else 0.0
-        res = self._fit_glm(X, y, w, b, target, loss="quadratic", data_scale=1.0 / n,
-                            l1=self.alpha * ratio, l2=self.alpha * (1 - ratio))
-        self.coef_ = w
-        self.intercept_ = float(res["intercept"]) if self.fit_intercept else 0.0
-        return self
-
-    def _fit_engine(self, X, y, ratio):
-        n, p = X.shape
-        l1 = np.full(p, n * self.alpha * ratio)
-        l2 = np.full(p, n * self.alpha * (1 - ratio))
-        Xf, yf = X, y
-        x_mean = np.zeros(p)
-        y_mean = 0.0
-        if self.fit_intercept:
-            if sp.issparse(X):
-                Xf = _with_intercept_column(X)
-                l1, l2 = np.r_[l1, 0.0], np.r_[l2, 0.0]
-            else:
-                x_mean, y_mean = X.mean(axis=0), y.mean()
-                Xf, yf = X - x_mean, y - y_mean  # centred copies; X itself is untouched
-        self._engine_tol = self.tol * n
-        w = self._working_set(Xf, yf, l1, l2)
-        if self.fit_intercept and sp.issparse(X):
-            self.coef_, self.intercept_ = w[:p].copy(), float(w[p])
+        if isinstance(sample_weight, numbers.Number):
+            sample_weight = None
+        sw = None
+        if sample_weight is not None:
+            if check_input:
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            if np.any(sw < 0):
+                raise ValueError("Negative values in data passed to `sample_weight`.")
+            sw = sw * (n / sw.sum())
+        if hasattr(self.precompute, "__array__") and not sp.issparse(X):
+            xm = (np.average(X, axis=0, weights=sw) if self.fit_intercept else np.zeros(p))
+            if self.fit_intercept and not np.allclose(xm, 0):
+                warnings.warn("Gram matrix was provided but X was centered to fit intercept: "
+                              "recomputing Gram matrix.", UserWarning, stacklevel=2)
+            elif check_input:
+                _check_gram(X, self.precompute, sw)
+        if check_input:
+            _check_finite_scale(X, "Coordinate descent iterations resulted in non-finite parameter "
+                                   "values (they would): ")
+        out_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        k = Y.shape[1]
+        W = np.zeros((k, p))
+        B = np.zeros(k)
+        # a warm start resumes the solver where the last fit stopped (its working set, epoch
+        # count and extrapolation history) when that fit was cut by max_iter on the same problem
+        key = (float(self.alpha), float(self.l1_ratio), bool(self.positive),
+               bool(self.fit_intercept), X.shape, self.selection, self.rule, self.block_size,
+               float(self.tol))
+        states = [None] * k
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            prev = np.atleast_2d(self.coef_)
+            if prev.shape == (k, p):
+                W[:] = prev
+                if self.fit_intercept:
+                    B[:] = np.atleast_1d(self.intercept_)
+                saved = getattr(self, "_resume", None)
+                if saved is not None and saved[0] == key and len(saved[1]) == k:
+                    states = list(saved[1])
+        D = _design(X)
+        ws_kw = _ws_kwargs(self.rule, self.block_size, self.selection, self.random_state,
+                           self.max_iter)
+        gaps, iters = np.zeros(k), []
+        for t in range(k):
+            w = np.ascontiguousarray(W[t])
+            B[t], gaps[t], nit, ok, states[t] = _enet_one(
+                D, np.ascontiguousarray(Y[:, t]), w, B[t], alpha=float(self.alpha),
+                l1_ratio=float(self.l1_ratio), sw=sw, fit_intercept=self.fit_intercept,
+                tol=float(self.tol), positive=self.positive, ws_kw=ws_kw, state=states[t])
+            W[t] = w
+            iters.append(nit)
+            if not ok:
+                warnings.warn(_CONV_MSG.format(gap=gaps[t], tol=self.tol) +
+                              ". Consider increasing max_iter or tol.", ConvergenceWarning,
+                              stacklevel=2)
+        self._resume = (key, states) if any(st is not None for st in states) else None
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(B))):
+            raise ValueError("Coordinate descent iterations resulted in non-finite parameter "
+                             "values. The input data may contain large values and need to be "
+                             "preprocessed.")
+        if k == 1:  # a (n, 1) target gives 1-D coef_, as in scikit-learn
+            self.coef_ = W[0].astype(out_dtype, copy=False)
+            self.intercept_ = out_dtype.type(B[0]) if self.fit_intercept else 0.0
+            self.dual_gap_ = gaps[0]
+            self.n_iter_ = iters[0]
         else:
-            self.coef_ = w
-            self.intercept_ = float(y_mean - x_mean @ w) if self.fit_intercept else 0.0
-        self.dual_gap_ = None
+            self.coef_ = W.astype(out_dtype, copy=False)
+            self.intercept_ = B.astype(out_dtype) if self.fit_intercept else np.zeros(k, out_dtype)
+            self.dual_gap_ = gaps
+            self.n_iter_ = iters
         return self
-
-    def _working_set(self, X, y, l1, l2):
-        # Working sets chosen by the Gauss-Southwell-Lipschitz score (the paper's greedy idea
-        # applied to feature screening, as celer/skglm do): solve the problem restricted to the
-        # current support plus the worst violators with the BCD engine (warm-started; the
-        # restricted Gram matrix makes each greedy iteration O(block * |W|)), then check the
-        # optimality of all features with one full gradient X'r.
-        n, p = X.shape
-        Xc = X.tocsc() if sp.issparse(X) else X  # column slices (a copy for sparse input)
-        colsq = np.asarray(X.multiply(X).sum(axis=0)).ravel() if sp.issparse(X) else np.einsum("ij,ij->j", X, X)
-        L = colsq + l2
-        L[L <= 0] = 1.0
-        always = np.flatnonzero(l1 == 0)
-        w = np.zeros(p)
-        r = -y
-        self.n_iter_ = 0
-        ws = max(10, 2 * always.size)
-        for _ in range(100):
-            g = np.asarray(X.T @ r).ravel() + l2 * w
-            s = np.where(w > 0, g + l1, np.where(w < 0, g - l1, np.sign(g) * np.maximum(np.abs(g) - l1, 0)))
-            opt = np.abs(s).max()
-            if opt <= self._engine_tol:
-                break
-            support = np.union1d(np.flatnonzero(w), always)
-            k = min(p, max(ws, 2 * support.size))
-            score = np.abs(s) / np.sqrt(L)
-            score[support] = np.inf
-            W = np.argpartition(-score, k - 1)[:k] if k < p else np.arange(p)
-            W = np.sort(W[score[W] > 0])
-            sub = LeastSquares(Xc[:, W], y, l1=l1[W], l2=l2[W])
-            res = _run(sub, rule=self.rule, block_size=min(self.block_size, W.size), blocks=self.blocks,
-                       update=self.update, maxiter=self.max_iter,
-                       tol=max(0.5 * self._engine_tol, 0.05 * opt), seed=self.random_state, x0=w[W])
-            self.n_iter_ += int(res.nit)
-            w = np.zeros(p)
-            w[W] = res.x
-            r = np.asarray(Xc[:, W] @ res.x).ravel() - y
-            ws = min(p, ws + 10)
-        return w
-
-    def predict(self, X):
-        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 class Lasso(ElasticNet):
-    """Lasso with scikit-learn's objective ``1/(2n)||y - Xw||^2 + alpha ||w||_1``.
+    """Lasso with scikit-learn's parameters and objective ``1/(2n)||y - Xw - b||^2 + alpha ||w||_1``.
 
-    Solved by the working-set coordinate descent of :class:`ElasticNet` (same parameters, with
-    ``l1_ratio = 1``).
+    :class:`ElasticNet` with ``l1_ratio=1`` (same parameters, mapping and attributes).
 
     Examples
     --------
@@ -278,166 +432,276 @@ class Lasso(ElasticNet):
     array([0.99, 0.  , 0.  , 1.99, 0.  , 0.  ])
     """
 
-    def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, rule: str = "gsl",
-                 block_size: int = 10, blocks: str = "variable", update: str = "lipschitz",
-                 tol: float = 1e-6, max_iter: Optional[int] = None, random_state: Any = None,
-                 warm_start: bool = False) -> None:
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.rule = rule
-        self.block_size = block_size
-        self.blocks = blocks
-        self.update = update
-        self.tol = tol
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.warm_start = warm_start
+    _parameter_constraints: dict = {k: v for k, v in ElasticNet._parameter_constraints.items()
+                                    if k != "l1_ratio"}
+    path = staticmethod(enet_path)
 
-    def _ratio(self):
-        return 1.0
+    def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
+                 max_iter=1000, tol=1e-4, warm_start=False, positive=False, random_state=None,
+                 selection="cyclic", rule="gsl", block_size=10):
+        super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
+                         precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
+                         warm_start=warm_start, positive=positive, random_state=random_state,
+                         selection=selection, rule=rule, block_size=block_size)
 
 
-class LogisticRegression(ClassifierMixin, _BCDLinear):
-    """L1 / L2 logistic regression (binary and multinomial) with scikit-learn's objective.
+class ElasticNetCV(_sk.ElasticNetCV):
+    """:class:`sklearn.linear_model.ElasticNetCV` with the paths and the final fit done by
+    adasolve (:func:`enet_path`, :class:`ElasticNet`); folds run in parallel through joblib
+    (``n_jobs``) as in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import ElasticNetCV
+    >>> X = np.random.default_rng(0).standard_normal((40, 5)); y = X[:, 0]
+    >>> float(ElasticNetCV(cv=3).fit(X, y).alpha_) > 0
+    True
+    """
+
+    path = staticmethod(enet_path)
+
+    def _get_estimator(self):
+        return ElasticNet()
+
+
+class LassoCV(_sk.LassoCV):
+    """:class:`sklearn.linear_model.LassoCV` with the paths and the final fit done by adasolve
+    (:func:`lasso_path`, :class:`Lasso`); ``n_jobs`` as in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import LassoCV
+    >>> X = np.random.default_rng(0).standard_normal((40, 5)); y = X[:, 0]
+    >>> float(LassoCV(cv=3).fit(X, y).alpha_) > 0
+    True
+    """
+
+    path = staticmethod(lasso_path)
+
+    def _get_estimator(self):
+        return Lasso()
+
+
+def _resolve_penalty(est):
+    """(l1_ratio, C) that scikit-learn 1.9 would use, with its warnings; C = inf: no penalty."""
+    r = est.l1_ratio
+    if est.penalty == "deprecated":
+        if r is None:
+            warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
+                          "error in 1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning, stacklevel=3)
+            r = 0.0
+        penalty = "l2" if r == 0 else ("l1" if r == 1 else "elasticnet")
+        if est.C == np.inf:
+            penalty = None
+    else:
+        penalty = est.penalty
+        warnings.warn("'penalty' was deprecated in version 1.8 and will be removed in 1.10. To "
+                      "avoid this warning, leave 'penalty' set to its default value and use "
+                      "'l1_ratio' or 'C' instead. Use l1_ratio=0 instead of penalty='l2', "
+                      "l1_ratio=1 instead of penalty='l1', l1_ratio set to a float between 0 and "
+                      "1 instead of penalty='elasticnet', and C=np.inf instead of penalty=None.",
+                      FutureWarning, stacklevel=3)
+    try:  # scikit-learn's own solver/penalty compatibility errors, word for word
+        from sklearn.linear_model._logistic import _check_solver
+        _check_solver(est.solver, penalty, est.dual)
+    except ImportError:  # pragma: no cover - other scikit-learn versions
+        pass
+    if penalty != "elasticnet" and r is not None and 0 < r < 1:
+        warnings.warn(f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                      f"(penalty={penalty})", stacklevel=3)
+    if (est.penalty == "l2" and est.l1_ratio != 0) or (est.penalty == "l1" and est.l1_ratio != 1):
+        warnings.warn(f"Inconsistent values: penalty={est.penalty} with l1_ratio={est.l1_ratio}. "
+                      "penalty is deprecated. Please use l1_ratio only.", stacklevel=3)
+    if penalty == "elasticnet" and r is None:
+        raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+    if penalty is None:
+        if est.penalty is None and est.C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
+                          stacklevel=3)
+        return 0.0, np.inf
+    ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, r)
+    return float(ratio), float(est.C)
+
+
+class LogisticRegression(_sk.LogisticRegression):
+    """Logistic regression with scikit-learn 1.9's parameters and objective, solved by greedy
+    working-set proximal Newton in C++.
+
+    Objective: ``C sum_i s_i logloss_i + l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2`` with the
+    intercept unpenalised (``C=np.inf``: no penalty), ``s_i`` the sample weight times the class
+    weight. Every parameter of :class:`sklearn.linear_model.LogisticRegression` is accepted with
+    its meaning and its checks (``solver``/``penalty`` compatibility errors included). How they map:
+
+    - two classes: the C++ working-set solver for every penalty (l1, l2, elastic net, none):
+      proximal Newton on working sets chosen by ``rule``, stopped when the duality gap is below
+      ``tol * C * sum(s) * log 2``; ``max_iter`` counts proximal-Newton steps;
+    - more classes (multinomial): the fit is delegated to scikit-learn's own solver (the C++
+      working-set solver is binary), so results are scikit-learn's, weights included;
+    - ``solver``, ``dual``, ``intercept_scaling``, ``n_jobs``, ``verbose``: accepted and checked,
+      not used otherwise (the intercept is never penalised, as with lbfgs/saga).
 
     Parameters
     ----------
-    penalty : {"l1", "l2"}
-    C : float
-        Inverse regularisation strength (scikit-learn's meaning).
-    fit_intercept : bool
-        The intercept is not penalised (as scikit-learn's lbfgs / saga solvers).
-    rule, block_size, blocks, random_state : see :class:`ElasticNet`
-    update : str
-        "newton" (default): binary ``penalty="l1"`` runs the C++ working-set solver, a proximal
-        Newton method on the working set (coordinate descent on the quadratic model, backtracking
-        line search). Other updates, ``penalty="l2"`` and the multinomial case run the generic
-        BCD engine.
-    tol : float
-        Fast path: stop when the duality gap is <= ``tol * n * C * log(2)`` (tol relative to the
-        objective at w = 0). Generic path: the engine's subgradient tolerance.
-    max_iter : int, optional
-        Fast path: proximal-Newton steps in total; generic path: block iterations.
-    warm_start : bool
-        Start the fast path from the previous ``coef_`` / ``intercept_``.
+    rule : {"gsl", "gs", "cyclic"}, default="gsl"
+        Working-set rule (see :class:`ElasticNet`).
+    block_size : int, default=5
+        Initial working-set size.
 
     Attributes
     ----------
+    classes_, coef_, intercept_, n_iter_ : as in scikit-learn
     dual_gap_ : float or None
-        Final duality gap of the fast path (None on the generic path).
+        Final duality gap of the two-class solver (None otherwise).
 
     Examples
     --------
     >>> import numpy as np
     >>> from adasolve.linear_model import LogisticRegression
     >>> X = np.random.default_rng(0).standard_normal((40, 3)); y = (X[:, 0] > 0).astype(int)
-    >>> LogisticRegression(C=1.0).fit(X, y).score(X, y) > 0.9
+    >>> LogisticRegression(l1_ratio=1, solver="saga").fit(X, y).score(X, y) > 0.9
     True
     """
 
-    def __init__(self, penalty: str = "l2", *, C: float = 1.0, fit_intercept: bool = True,
-                 rule: str = "gsl", block_size: int = 5, blocks: str = "variable", update: str = "newton",
-                 tol: float = 1e-6, max_iter: Optional[int] = None, random_state: Any = None,
-                 warm_start: bool = False) -> None:
-        self.penalty = penalty
-        self.C = C
-        self.fit_intercept = fit_intercept
+    _parameter_constraints: dict = {**_sk.LogisticRegression._parameter_constraints,
+                                    **_OUR_PARAMS}
+
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
+                 fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
+                 solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
+                 rule="gsl", block_size=5):
+        super().__init__(penalty=penalty, C=C, l1_ratio=l1_ratio, dual=dual, tol=tol,
+                         fit_intercept=fit_intercept, intercept_scaling=intercept_scaling,
+                         class_weight=class_weight, random_state=random_state, solver=solver,
+                         max_iter=max_iter, verbose=verbose, warm_start=warm_start, n_jobs=n_jobs)
         self.rule = rule
         self.block_size = block_size
-        self.blocks = blocks
-        self.update = update
-        self.tol = tol
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.warm_start = warm_start
 
-    def fit(self, X, y):
-        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (scikit-learn's signature).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_sparse_structure(X, "X")  # before SciPy or scikit-learn index into it
+        ratio, C = _resolve_penalty(self)
+        if self.n_jobs is not None:
+            warnings.warn(f"'n_jobs' has no effect since 1.8 and will be removed in 1.10. You "
+                          f"provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
+                          FutureWarning, stacklevel=2)
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"),
+                             dtype=[np.float64, np.float32], accept_large_sparse=True)
         check_classification_targets(y)
-        if self.penalty not in ("l1", "l2"):
-            raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
-        if not (isinstance(self.C, (int, float, np.number)) and self.C > 0):
-            raise ValueError(f"C must be a positive number, got {self.C!r}")
         self.classes_, yi = np.unique(y, return_inverse=True)
         K = self.classes_.size
         if K < 2:
-            raise ValueError(f"This solver needs samples of at least 2 classes in the data; got one class: {self.classes_[0]}")
+            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                             f"the data contains only one class: {self.classes_[0]!r}")
+        if self.solver == "liblinear" and K > 2:
+            raise ValueError("The 'liblinear' solver does not support multiclass classification"
+                             " (n_classes >= 3). Either use another solver or wrap the "
+                             "estimator in a OneVsRestClassifier to keep applying a "
+                             "one-versus-rest scheme.")
+        _check_finite_scale(X)
         n, p = X.shape
-        self._engine_tol = self.tol
+        sw = np.ones(n) if sample_weight is None else np.asarray(
+            _check_sample_weight(sample_weight, X, dtype=np.float64), dtype=np.float64)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y,
+                                      sample_weight=sample_weight)
+            sw = sw * cw[yi]
+        out_dtype = X.dtype
         self.dual_gap_ = None
-        if (K == 2 and self.penalty == "l1" and self.rule in _FAST_RULES
-                and self.blocks == "variable" and self.update == "newton"):
-            return self._fit_fast(X, yi)
-        Xf = _with_intercept_column(X) if self.fit_intercept else X
-        q = Xf.shape[1]
-        lam = 1.0 / self.C
-        if sp.issparse(Xf):
-            Xf = Xf.tocsr()  # the generic engine takes CSR (no copy when it already is)
         if K == 2:
-            w = np.full(q, lam)
-            if self.fit_intercept:
-                w[-1] = 0.0
-            kw = {"l1": w} if self.penalty == "l1" else {"l2": w}
-            res = self._solve(Logistic(Xf, (yi == 1).astype(float), **kw))
-            coef = res.x
-            self.coef_ = coef[:p].reshape(1, p).copy()
-            self.intercept_ = np.array([coef[p]]) if self.fit_intercept else np.zeros(1)
+            self._fit_binary(X, yi, sw, ratio, C)
         else:
-            w = np.full((q, K), lam)
-            if self.fit_intercept:
-                w[-1] = 0.0
-            kw = {"l1": w.ravel()} if self.penalty == "l1" else {"l2": w.ravel()}
-            res = self._solve(Softmax(Xf, yi, **kw))
-            Wm = res.x.reshape(q, K)
-            self.coef_ = Wm[:p].T.copy()
-            b = Wm[p].copy() if self.fit_intercept else np.zeros(K)
-            # the softmax is invariant to a common shift of the unpenalised intercepts
-            self.intercept_ = b - b.mean() if self.fit_intercept else b
+            self._fit_delegate(X, y, sample_weight)
+        self.coef_ = self.coef_.astype(out_dtype, copy=False)
+        self.intercept_ = self.intercept_.astype(out_dtype, copy=False)
+        if not (np.all(np.isfinite(self.coef_)) and np.all(np.isfinite(self.intercept_))):
+            raise ValueError("The solver produced non-finite coefficients; the input data may "
+                             "contain large values and need to be preprocessed.")
         return self
 
-    def _fit_fast(self, X, yi):
+    def _fit_binary(self, X, yi, sw, ratio, C):
         n, p = X.shape
-        self._check_block_size()
         ys = np.where(yi == 1, 1.0, -1.0)
-        target = self.tol * n * self.C * np.log(2.0)
+        if np.isinf(C):  # no penalty: the loss alone, at unit scale
+            s, l1, l2 = 1.0, 0.0, 0.0
+        else:
+            s, l1, l2 = C, ratio, 1.0 - ratio
+        target = self.tol * s * float(sw.sum()) * np.log(2.0)
         w = np.zeros(p)
         b = 0.0
         prev = getattr(self, "coef_", None)
         if self.warm_start and prev is not None and prev.shape == (1, p):
             w[:] = prev[0]
             b = float(self.intercept_[0]) if self.fit_intercept else 0.0
-        res = self._fit_glm(X, ys, w, b, target, loss="logistic", data_scale=float(self.C),
-                            l1=1.0, l2=0.0)
+        weights = None if np.all(sw == 1.0) else np.ascontiguousarray(sw)
+        res = _glm(_design(X), ys, w, b, loss="logistic", data_scale=float(s), l1=l1, l2=l2,
+                   fit_intercept=bool(self.fit_intercept), tol=target, rule=self.rule,
+                   ws_start=int(self.block_size), max_epochs=int(self.max_iter), max_outer=1000,
+                   sample_weight=weights)
+        self.dual_gap_ = float(res["gap"])
+        self.n_iter_ = np.array([max(1, int(res["n_epochs"]))], dtype=np.int32)
+        if res["info"] != 0:
+            warnings.warn(f"{type(self).__name__} did not converge: duality gap "
+                          f"{self.dual_gap_:.3g} > {target:.3g} after the iteration limit; "
+                          "increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         self.coef_ = w.reshape(1, p)
-        self.intercept_ = np.array([res["intercept"] if self.fit_intercept else 0.0])
+        self.intercept_ = np.array([float(res["intercept"]) if self.fit_intercept else 0.0])
+
+    def _fit_delegate(self, X, y, sample_weight):
+        params = {k: v for k, v in self.get_params().items() if k not in _OUR_PARAMS}
+        ref = _sk.LogisticRegression(**params)
+        prev = getattr(self, "coef_", None)
+        if self.warm_start and prev is not None and prev.shape == (self.classes_.size, X.shape[1]):
+            ref.coef_, ref.intercept_ = prev, self.intercept_  # scikit-learn's warm start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # already issued by this fit
+            ref.fit(X, y, sample_weight=sample_weight)
+        self.coef_, self.intercept_, self.n_iter_ = ref.coef_, ref.intercept_, ref.n_iter_
+
+
+class LogisticRegressionCV(_sk.LogisticRegressionCV):
+    """:class:`sklearn.linear_model.LogisticRegressionCV`, with the final refit done by
+    :class:`LogisticRegression` (the two-class working-set solver) when ``refit=True``.
+
+    The grid of ``Cs`` (and ``l1_ratios``) is scored by scikit-learn's cross-validation; the
+    chosen ``C_``/``l1_ratio_`` are refitted on all data by adasolve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import LogisticRegressionCV
+    >>> X = np.random.default_rng(0).standard_normal((60, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> m = LogisticRegressionCV(Cs=3, l1_ratios=(1.0,), solver="saga", cv=3,
+    ...                          scoring="neg_log_loss", use_legacy_attributes=False).fit(X, y)
+    >>> m.coef_.shape
+    (1, 3)
+    """
+
+    def fit(self, X, y, sample_weight=None, **params):
+        super().fit(X, y, sample_weight=sample_weight, **params)
+        if self.refit and np.size(self.classes_) == 2:
+            C = float(np.ravel(self.C_)[0])
+            r = getattr(self, "l1_ratio_", None)
+            r = 0.0 if r is None else float(np.ravel(r)[0])
+            est = LogisticRegression(C=C, l1_ratio=r, fit_intercept=self.fit_intercept,
+                                     tol=self.tol, max_iter=max(100, self.max_iter),
+                                     class_weight=self.class_weight, solver="saga")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                est.fit(X, y, sample_weight=sample_weight)
+            self.coef_ = est.coef_.astype(self.coef_.dtype)
+            self.intercept_ = est.intercept_.astype(np.asarray(self.intercept_).dtype)
         return self
-
-    def decision_function(self, X):
-        check_sparse_structure(X, "X")  # before SciPy/sklearn index into it
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        s = np.asarray(X @ self.coef_.T) + self.intercept_
-        return s.ravel() if s.shape[1] == 1 else s
-
-    def predict_proba(self, X):
-        s = self.decision_function(X)
-        if s.ndim == 1:
-            pr = 1.0 / (1.0 + np.exp(-s))
-            return np.column_stack([1 - pr, pr])
-        s = s - s.max(axis=1, keepdims=True)
-        e = np.exp(s)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        s = self.decision_function(X)
-        idx = (s > 0).astype(int) if s.ndim == 1 else s.argmax(axis=1)
-        return self.classes_[idx]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

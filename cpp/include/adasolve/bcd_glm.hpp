@@ -10,9 +10,11 @@
 // inner coordinate descent on the quadratic model and a backtracking line search). The outer loop
 // stops on a duality gap computed from a rescaled dual point.
 //
-// Objective (w in R^p, optional unpenalised intercept b, z = Xw + b):
-//   quadratic: s/2 ||y - z||^2                 + l1 ||w||_1 + l2/2 ||w||^2
-//   logistic:  s sum_i log(1 + exp(-y_i z_i))  + l1 ||w||_1 + l2/2 ||w||^2   (y_i in {-1, +1})
+// Objective (w in R^p, optional unpenalised intercept b, z = Xw + b, sample weights h_i >= 0,
+// all 1 unless given):
+//   quadratic: s/2 sum_i h_i (y_i - z_i)^2          + l1 ||w||_1 + l2/2 ||w||^2
+//   logistic:  s sum_i h_i log(1 + exp(-y_i z_i))  + l1 ||w||_1 + l2/2 ||w||^2   (y_i in {-1, +1})
+// optionally subject to w >= 0 (`positive`).
 // scikit-learn's Lasso/ElasticNet is s = 1/n, l1 = alpha l1_ratio, l2 = alpha (1 - l1_ratio);
 // its LogisticRegression(penalty="l1", C) is s = C, l1 = 1, l2 = 0.
 #pragma once
@@ -64,6 +66,16 @@ struct GlmOptions {
   bool anderson = true;     ///< Anderson extrapolation (quadratic loss)
   int anderson_k = 5;       ///< extrapolate from the last k + 1 iterates, every k epochs
   double inner_frac = 0.3;  ///< inner tolerance = inner_frac x the outer optimality violation
+  const double* sample_weight = nullptr;  ///< h (n entries, >= 0, borrowed); nullptr: all 1
+  /// scikit-learn's extra stopping test (quadratic loss): after at least one epoch, converged also
+  /// needs the last sweep's largest coordinate change <= step_tol x max |w_j| (0: off)
+  double step_tol = 0.0;
+  /// Gap Safe screening (quadratic loss, l1 > 0): features proven zero at the optimum by the
+  /// sphere of radius sqrt(2 s max(h) gap) around the dual point are set to 0 and skipped
+  bool screening = true;
+  bool positive = false;    ///< constrain w >= 0
+  bool shuffle = false;     ///< sweep each working set in a random order (else in index order)
+  std::uint64_t seed = 0;   ///< seed of that order
 };
 
 struct GlmResult {
@@ -76,12 +88,29 @@ struct GlmResult {
   std::vector<double> gap_history;  ///< gap at each outer iteration
 };
 
+/// Where a run stopped on its epoch limit in the middle of a working-set solve (quadratic loss):
+/// given back to a warm-started call, that call resumes the very same solve (working set, inner
+/// tolerance, epoch count and extrapolation history), so that two runs of k epochs match one
+/// run of 2k epochs (for index-order sweeps).
+struct GlmState {
+  bool valid = false;
+  std::vector<Index> ws;
+  double inner_tol = 0.0;
+  bool need_step = false;
+  Index last_ws = 0;
+  Index ep = 0;               ///< epochs done on this working set
+  int n_snaps = 0;
+  std::vector<double> snaps;  ///< column-major, (|ws| + fit_intercept) x (anderson_k + 1)
+};
+
 /// Solve in place: `w` (p entries) and `intercept` are the warm start on entry and the solution on
 /// exit (`intercept` is ignored unless fit_intercept). y has n entries (logistic: -1/+1).
+/// `state` (optional): read as the point to resume from when valid (and w, intercept are the
+/// end point of the run that wrote it), then overwritten (valid only if this run was cut).
 /// Throws std::invalid_argument on bad options.
 template <class Design>
 GlmResult glm_solve(const Design& X, const double* y, double* w, double* intercept,
-                    const GlmOptions& opt);
+                    const GlmOptions& opt, GlmState* state = nullptr);
 
 /// The duality gap of (w, intercept) as glm_solve computes it (no optimisation of w; for the
 /// logistic loss with an intercept the intercept is first minimised exactly, as in glm_solve).
