@@ -469,18 +469,24 @@ void KKTSystem<SparseMat>::factor_inertia(const SparseMat& H, const SparseMat& G
   cache.factor_nnz = C.valid ? static_cast<Index>(C.ldlt.matrixL().nestedExpression().nonZeros()) : 0;
 }
 
-// Shift from the eigenvalues of the reduced Hessian (n <= kEigenShiftMaxN), shared by dense
-// and sparse input so that both follow the same iterates (Z orthonormal: Z^T (H + tI) Z =
-// Z^T H Z + tI; the paper adds xi_B + ||H||, far more).
+// ||H||_inf (>= ||H||_2, as on the shift ladder) and the extreme singular values of G.
 template <class Mat>
-void KKTSystem<Mat>::eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G) {
-  h_norm_ = H.cwiseAbs().rowwise().sum().maxCoeff();  // ||H||_inf >= ||H||_2, as on the ladder
+void KKTSystem<Mat>::dense_norms(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G) {
+  h_norm_ = H.cwiseAbs().rowwise().sum().maxCoeff();
   if (m_ > 0) {
     Eigen::MatrixXd GGt = G * G.transpose();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
     g_min_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().minCoeff()));
     g_max_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().maxCoeff()));
   }
+}
+
+// Shift from the eigenvalues of the reduced Hessian (n <= kEigenShiftMaxN), shared by dense
+// and sparse input so that both follow the same iterates (Z orthonormal: Z^T (H + tI) Z =
+// Z^T H Z + tI; the paper adds xi_B + ||H||, far more).
+template <class Mat>
+void KKTSystem<Mat>::eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G) {
+  dense_norms(H, G);
   if (!opt_.modify_hessian || m_ >= n_) return;
   Eigen::MatrixXd red;
   if (m_ == 0) {
@@ -512,13 +518,7 @@ void KKTSystem<DenseMat>::modify_hessian(const DenseMat& H, const DenseMat& G) {
   // Past this size the eigenvalue route (~20 n^3 flops) costs far more than the KKT solve:
   // Cholesky factorizations of H + t I + rho G^T G (Debreu's lemma, as on the sparse path)
   // answer "is Z^T (H + tI) Z PD?" for a ladder of shifts t.
-  h_norm_ = H.cwiseAbs().rowwise().sum().maxCoeff();  // ||H||_inf >= ||H||_2
-  if (m_ > 0) {
-    Eigen::MatrixXd GGt = G * G.transpose();
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eg(GGt, Eigen::EigenvaluesOnly);
-    g_min_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().minCoeff()));
-    g_max_sv_ = std::sqrt(std::max(0.0, eg.eigenvalues().maxCoeff()));
-  }
+  dense_norms(H, G);
   if (!opt_.modify_hessian || m_ >= n_) return;
   double min_row = std::numeric_limits<double>::infinity();
   for (Index i = 0; i < m_; ++i) {

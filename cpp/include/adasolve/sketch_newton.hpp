@@ -135,6 +135,7 @@ class KKTSystem {
   void modify_hessian(const Mat& H, const Mat& G);
   void factor_inertia(const Mat& H, const Mat& G);
   void eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G);
+  void dense_norms(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G);
 
   Index n_, m_, N_;
   KKTOptions opt_;
