@@ -56,6 +56,7 @@ class ReferenceTuner:
         self.total = 0.0
         self.x = -1.0
         self.mu2 = []
+        self.history = []
 
     def scale(self):
         return max(self.total / max(self.t, 1) - 1.0, 1e-12)
@@ -143,6 +144,7 @@ class ReferenceTuner:
     def observe(self, omega, cost, rate=None):
         i = int(np.argmin(np.abs(self.w - omega)))
         w = float(self.w[i])
+        self.history.append((w, float(cost)))
         self.t += 1
         self.total += cost
         if self.alg == "auto":
