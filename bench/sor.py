@@ -89,7 +89,6 @@ def _sweep_times(N: int, quick: bool) -> Dict[str, float]:
 
 
 def kernels(quick: bool) -> Dict[str, List[dict]]:
-    import adasolve
     from adasolve import _core
 
     sizes = [32, 100, 316] if quick else [32, 100, 316, 1000]
@@ -121,8 +120,7 @@ def kernels(quick: bool) -> Dict[str, List[dict]]:
                           "target": "<= 1.5"})
     return {"Sweep kernels, idle machine (forward SOR sweep, 2-D Poisson, omega=1.5; "
             "targets: multicolour 2 threads <= 0.5x pyamg, natural >= 60% of copy bandwidth)": rows,
-            "Sweep kernels with one core kept busy by another process": busy_rows,
-            "_threads": [{"threads": adasolve.max_threads()}]}
+            "Sweep kernels with one core kept busy by another process": busy_rows}
 
 
 def overhead(quick: bool) -> Dict[str, List[dict]]:
@@ -178,9 +176,7 @@ def main(argv=None) -> int:
     if args.only in (None, "overhead"):
         sections.update(overhead(args.quick))
     if args.only in (None, "kernels"):
-        k = kernels(args.quick)
-        k.pop("_threads", None)
-        sections.update(k)
+        sections.update(kernels(args.quick))
     if args.only in (None, "sequences"):
         if importlib.util.find_spec("bench.sor_sequences") is not None:
             from bench import sor_sequences

@@ -257,8 +257,8 @@ struct SorIterImpl : SorIterBase {
     sor::SolveReport r = it->run(k);
     if (it->finished() && tuner && !observed) {
       observed = true;
-      const double cost = r.info < 0 ? double(std::max(maxiter, r.nit)) : double(r.nit);
-      tuner->observe(omega, cost, ctx.ptr(), ctx.dim, r.info < 0 ? kNaN : r.convergence_factor);
+      const sor::TunerFeedback fb = sor::tuner_feedback(r, maxiter);
+      tuner->observe(omega, fb.cost, ctx.ptr(), ctx.dim, fb.rate);
     }
     return r;
   }
@@ -539,6 +539,18 @@ void bind_sor(py::module_ m) {
       py::arg("adaptive"), py::arg("coloring").none(true),
       "A resumable solve (for per-iteration callbacks); a tuner observes when it finishes.");
 
+  m.def(
+      "tuner_feedback",
+      [](int info, Index nit, double factor, Index maxiter) {
+        sor::SolveReport r;
+        r.info = info;
+        r.nit = nit;
+        r.convergence_factor = factor;
+        const sor::TunerFeedback fb = sor::tuner_feedback(r, maxiter);
+        return py::make_tuple(fb.cost, fb.rate);
+      },
+      py::arg("info"), py::arg("nit"), py::arg("factor"), py::arg("maxiter"),
+      "(cost, rate) a tuner observes of a solve: maxiter and NaN for a solve stopped early.");
   m.def("set_num_threads", &sor::set_num_threads, py::arg("n"),
         "Set the number of threads of the SOR family's parallel kernels.");
   m.def("num_threads", &sor::num_threads, "Number of threads of the SOR family's parallel kernels.");

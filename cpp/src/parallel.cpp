@@ -147,7 +147,6 @@ class Team {
   }
 
   void worker(int tid, unsigned seen) {
-    std::vector<std::thread*>* mine = workers_;
     for (;;) {
       // Wait for a new job: spin briefly, then sleep.
       int s = 0;
@@ -159,7 +158,6 @@ class Team {
         std::unique_lock<std::mutex> lk(job_m_);
         job_cv_.wait(lk, [&] { return job_.load(std::memory_order_acquire) != seen; });
       }
-      if (mine != workers_) return;  // stale thread from before a fork (never happens in the child)
       seen = job_.load(std::memory_order_acquire);
       if (tid < active_) {
         (*body_)(tid, active_);
@@ -213,6 +211,14 @@ int Governor::choose(double work) {
   const int slow = 1 - fast;
   if (now_seconds() - s.stamp[slow] > kReprobeSeconds) return slow ? nt : 1;
   return fast ? nt : 1;
+}
+
+int Governor::run(double work, const std::function<void(int, int)>& body) {
+  const int want = choose(work);
+  const double t0 = now_seconds();
+  const int used = parallel::run(want, body);
+  record(work, used, now_seconds() - t0);
+  return used;
 }
 
 void Governor::record(double work, int threads, double seconds) {

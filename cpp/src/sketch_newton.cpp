@@ -319,12 +319,11 @@ std::vector<double> cumsum(const Vec& w) {
 // `hint`, else t0 = xi_B and g = 10). With the memory the shift decays geometrically over
 // the iterations where less is needed (down to 1e-8: a reduced Hessian that is only
 // positive semidefinite, e.g. a variable absent from f, then costs a vanishing shift
-// instead of a fixed xi_B that makes every Newton step a damped one). `found` is false
-// when the ladder ran out.
+// instead of a fixed xi_B that makes every Newton step a damped one). When the ladder runs
+// out, `fallback` is returned.
 template <class PdTest>
-double find_shift(PdTest&& is_pd, double xi_B, double hint, bool* found) {
+double find_shift(PdTest&& is_pd, double xi_B, double hint, double fallback) {
   InterruptCheck check(1.0);  // each trial is a factorization: poll before every one
-  *found = true;
   if (is_pd(0.0)) return 0.0;
   double t = hint > 0.0 ? std::max(1e-8, hint / 3.0) : xi_B;
   const double grow = hint > 0.0 ? 8.0 : 10.0;
@@ -333,8 +332,7 @@ double find_shift(PdTest&& is_pd, double xi_B, double hint, bool* found) {
     if (is_pd(t)) return t;
     t *= grow;
   }
-  *found = false;
-  return t;
+  return fallback;
 }
 
 double inf_norm(const SparseMat& A) {
@@ -537,11 +535,9 @@ void KKTSystem<DenseMat>::modify_hessian(const DenseMat& H, const DenseMat& G) {
     Eigen::LLT<Eigen::MatrixXd> llt(At);
     return llt.info() == Eigen::Success;
   };
-  bool found = false;
-  double t = find_shift(is_pd, opt_.xi_B, opt_.shift_hint, &found);
-  if (!found) t = opt_.xi_B + h_norm_;  // Gershgorin: every eigenvalue of H + tI >= xi_B
-  shift_ = t;
-  red_min_eig_ = t == 0.0 ? opt_.pd_threshold : -1.0;  // known only to be above / below
+  // Gershgorin fallback: with t = xi_B + ||H||_inf every eigenvalue of H + tI is >= xi_B.
+  shift_ = find_shift(is_pd, opt_.xi_B, opt_.shift_hint, opt_.xi_B + h_norm_);
+  red_min_eig_ = shift_ == 0.0 ? opt_.pd_threshold : -1.0;  // known only to be above / below
 }
 
 template <>
@@ -613,11 +609,9 @@ void KKTSystem<SparseMat>::modify_hessian(const SparseMat& H, const SparseMat& G
       return llt.info() == Eigen::Success;
     };
   }
-  bool found = false;
-  double t = find_shift(is_pd, opt_.xi_B, opt_.shift_hint, &found);
-  if (!found) t = opt_.xi_B + h_norm_;  // Gershgorin: every eigenvalue of H + tI >= xi_B
-  shift_ = t;
-  red_min_eig_ = t == 0.0 ? opt_.pd_threshold : -1.0;  // known only to be above / below
+  // Gershgorin fallback: with t = xi_B + ||H||_inf every eigenvalue of H + tI is >= xi_B.
+  shift_ = find_shift(is_pd, opt_.xi_B, opt_.shift_hint, opt_.xi_B + h_norm_);
+  red_min_eig_ = shift_ == 0.0 ? opt_.pd_threshold : -1.0;  // known only to be above / below
 }
 
 template <>

@@ -44,10 +44,7 @@ double chunked_sum(Index n, double work, F&& f) {
     return total;
   }
   std::vector<double> sums(nchunks, 0.0);
-  const int want = parallel::Governor::choose(work);
-  const double t0 = parallel::now_seconds();
-  const int used = parallel::run(want, [&](int tid, int nt) { for_chunks(0, n, tid, nt, sums.data(), f); });
-  parallel::Governor::record(work, used, parallel::now_seconds() - t0);
+  parallel::Governor::run(work, [&](int tid, int nt) { for_chunks(0, n, tid, nt, sums.data(), f); });
   double total = 0;
   for (double v : sums) total += v;
   return total;
@@ -182,10 +179,7 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
   };
   const double work = double(A.nnz()) * double(nrhs);
   if (n >= kParallelRows && parallel::num_threads() > 1) {
-    const int want = parallel::Governor::choose(work);
-    const double t0 = parallel::now_seconds();
-    const int used = parallel::run(want, body);
-    parallel::Governor::record(work, used, parallel::now_seconds() - t0);
+    parallel::Governor::run(work, body);
   } else {
     body(0, 1);
   }

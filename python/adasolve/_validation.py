@@ -417,11 +417,16 @@ def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
 
 
 def check_tol(rtol: Any, atol: Any, name: str = "solver") -> Tuple[float, float]:
-    """SciPy's tolerance contract: both finite and non-negative."""
-    rtol = check_scalar(rtol, "rtol", low=0.0)
+    """SciPy's tolerance contract: non-negative numbers; infinity is allowed (stop at once).
+
+    Plain non-negative floats, the common case, pass without further checks.
+    """
+    if type(rtol) is not float or not rtol >= 0.0:
+        rtol = check_scalar(rtol, "rtol", low=0.0, allow_inf=True)
     if atol is None:
         raise ValueError(f"{name}: atol must be a non-negative number, not None")
-    atol = check_scalar(atol, "atol", low=0.0)
+    if type(atol) is not float or not atol >= 0.0:
+        atol = check_scalar(atol, "atol", low=0.0, allow_inf=True)
     return rtol, atol
 
 

@@ -150,21 +150,6 @@ def _prepare(A, b, x0, allow_2d):
     return A, b_arr, x
 
 
-def _check_tolerances(rtol: Any, atol: Any, what: str):
-    """SciPy's contract: non-negative numbers (infinity allowed: stop at once)."""
-    if type(rtol) is not float or not rtol >= 0.0:
-        rtol = check_scalar(rtol, "rtol", low=0.0, allow_inf=True)
-    if atol is None:
-        raise ValueError(f"{what}: atol must be a non-negative number, not None")
-    if type(atol) is not float or not atol >= 0.0:
-        atol = check_scalar(atol, "atol", low=0.0, allow_inf=True)
-    return rtol, atol
-
-
-def _maxiter(maxiter: Any, n: int) -> int:
-    return 10 * n if maxiter is None else check_maxiter(maxiter, 10 * n)
-
-
 def _coloring(A: sp.csr_matrix):
     """The multicolour ordering of A, cached on the matrix object (it depends on the pattern only)."""
     cached = getattr(A, "_adasolve_coloring", None)
@@ -316,7 +301,7 @@ def _solve(pcg, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callb
         w = 1.0
     else:
         w = _check_omega(omega)
-    rtol, atol = _check_tolerances(rtol, atol, what)
+    rtol, atol = check_tol(rtol, atol, what)
     if ordering == "natural":
         multicolor = False
     else:
@@ -324,15 +309,14 @@ def _solve(pcg, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callb
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
     A, b_arr, x = _prepare(A, b, x0, allow_2d=not pcg)
-    maxiter = _maxiter(maxiter, A.shape[0])
+    maxiter = check_maxiter(maxiter, 10 * A.shape[0])
     if py_tuner is not None:  # a user-defined tuner: driven from Python
         w = _check_omega(py_tuner.suggest(context=context))
     coloring = _coloring(A) if multicolor else None
     rep = _run(pcg, A, b_arr, x, w, impl, context, rtol, atol, maxiter, symmetric, adaptive, coloring, callback)
-    if py_tuner is not None:
-        info, nit = rep[0], rep[1]
-        py_tuner.observe(w, max(maxiter, nit) if info < 0 else nit, context=context,
-                         rate=None if info < 0 else rep[5])
+    if py_tuner is not None:  # the same feedback the C++ loop gives adasolve's tuners
+        cost, rate = _sor.tuner_feedback(rep[0], rep[1], rep[5], maxiter)
+        py_tuner.observe(w, int(cost), context=context, rate=None if math.isnan(rate) else rate)
     if not full_output:
         return x, rep[0]
     return x, rep[0], _stats(rep, t0, "SSOR-CG" if pcg else ("SSOR" if symmetric else "SOR"),

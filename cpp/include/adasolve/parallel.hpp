@@ -45,6 +45,8 @@ class Governor {
   static int choose(double work);
   /// Report how long a call of `work` units took with `threads`.
   static void record(double work, int threads, double seconds);
+  /// run() with the thread count the Governor chooses for `work` units, timed and recorded.
+  static int run(double work, const std::function<void(int tid, int nthreads)>& body);
 };
 
 inline double now_seconds() {

@@ -220,17 +220,27 @@ class SsorPcgIteration {
   bool finished_ = false;
 };
 
+/// What a tuner observes of a finished solve: the cost is the iteration count, except that
+/// a solve stopped early (info < 0: diverged, broke down) costs `maxiter`, the worst possible,
+/// so the tuner learns to avoid that omega; its rate is then unknown (NaN).
+struct TunerFeedback {
+  double cost;
+  double rate;
+};
+inline TunerFeedback tuner_feedback(const SolveReport& rep, Index maxiter) {
+  if (rep.info < 0) return {double(std::max(maxiter, rep.nit)), std::nan("")};
+  return {double(rep.nit), rep.convergence_factor};
+}
+
 /// One solve of a sequence driven by a tuner, without leaving C++: omega =
-/// tuner.suggest(ctx), the solve `solve_fn(omega)`, then tuner.observe with the cost and the
-/// observed convergence factor. A diverged solve costs `maxiter` (the worst possible), so
-/// the tuner learns to avoid that omega.
+/// tuner.suggest(ctx), the solve `solve_fn(omega)`, then tuner.observe with tuner_feedback.
 template <class SolveFn>
 SolveReport solve_with_tuner(Tuner& tuner, const double* ctx, Index dim, Index maxiter,
                              SolveFn&& solve_fn) {
   const double w = tuner.suggest(ctx, dim);
   SolveReport rep = solve_fn(w);
-  const double cost = rep.info < 0 ? double(std::max(maxiter, rep.nit)) : double(rep.nit);
-  tuner.observe(w, cost, ctx, dim, rep.info < 0 ? std::nan("") : rep.convergence_factor);
+  const TunerFeedback fb = tuner_feedback(rep, maxiter);
+  tuner.observe(w, fb.cost, ctx, dim, fb.rate);
   return rep;
 }
 
