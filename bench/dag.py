@@ -144,7 +144,7 @@ def paper_settings(args, ref) -> List[Dict[str, Any]]:
                     X = simulate_linear_sem(Wtrue, args.n, noise, seed=s + 2)
                     Xc = X - X.mean(axis=0)
                     init = np.random.default_rng(s + 3).permutation(d)
-                    ss, sl, nl = _core.notears_swap.default_sizes(d)
+                    ss, sl, nl = _core.dag.default_sizes(d)
                     ss, sl = max(1, min(ss, d * (d - 1) // 2)), min(max(sl, ss), d * (d - 1) // 2)
                     row: Dict[str, Any] = {"graph": graph, "noise": noise, "d": d, "seed": seed}
                     res = topo_swap(X, init=init, size_small=ss, size_large=sl, n_large_search=nl)

@@ -103,7 +103,7 @@ def load_reference(path):
 def bench_mfac(cases, ref, bw, reps):
     import torch
 
-    from adasolve._cuda_backend import CudaSlidingIHVP, CudaStaticIHVP
+    from adasolve.mfac._cuda import CudaSlidingIHVP, CudaStaticIHVP
 
     rows = []
     for d, m in cases:
@@ -119,7 +119,7 @@ def bench_mfac(cases, ref, bw, reps):
 def _mfac_case(rows, d, m, ref, bw, reps):
     import torch
 
-    from adasolve._cuda_backend import CudaSlidingIHVP, CudaStaticIHVP
+    from adasolve.mfac._cuda import CudaSlidingIHVP, CudaStaticIHVP
 
     damp = 1e-4
     if True:
@@ -204,7 +204,7 @@ def bench_sor(n, iters, rtol):
     import cupyx.scipy.sparse as csp
     import cupyx.scipy.sparse.linalg as cspla
 
-    from adasolve._cuda_backend import CudaSorPlan
+    from adasolve.sor._cuda import CudaSorPlan
 
     rows = []
     A = poisson2d(n)

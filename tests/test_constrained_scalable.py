@@ -14,7 +14,7 @@ import adasolve
 from adasolve import _core
 from adasolve.problems import constrained_logistic, pde_control
 
-sn = _core.sketch_newton
+sn = _core.constrained
 
 
 def _kkt(H, G):

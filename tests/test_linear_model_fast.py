@@ -1,4 +1,4 @@
-"""The C++ working-set path of adasolve.linear_model (adasolve._core.bcd_glm) against
+"""The C++ working-set path of adasolve.linear_model (adasolve._core.bcd.glm) against
 scikit-learn and a pure-NumPy duality gap."""
 
 import warnings
@@ -173,7 +173,7 @@ def test_bad_input():
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         Lasso().fit(Xn, y)
-    glm = _core.bcd_glm
+    glm = _core.bcd.glm
     w = np.zeros(X.shape[1])
     Xf = np.asfortranarray(X)
     with pytest.raises(ValueError, match="rule must be one of"):
@@ -205,9 +205,9 @@ def test_gap_safe_screening_keeps_the_solution(sparse, fit_intercept):
             kw = dict(loss="quadratic", data_scale=1.0 / n, l1=0.05, fit_intercept=fit_intercept,
                       tol=1e-13, screening=screening, sample_weight=sw)
             if sparse:
-                res = _core.bcd_glm.solve_csc(*X.shape, X.indptr, X.indices, X.data, y, w, 0.0, **kw)
+                res = _core.bcd.glm.solve_csc(*X.shape, X.indptr, X.indices, X.data, y, w, 0.0, **kw)
             else:
-                res = _core.bcd_glm.solve_dense(Xf, y, w, 0.0, **kw)
+                res = _core.bcd.glm.solve_dense(Xf, y, w, 0.0, **kw)
             assert res["info"] == 0
             out.append((w, res["intercept"]))
     for k in (0, 1):

@@ -19,8 +19,8 @@ void bind_sor(py::module_ m);
 void bind_bcd(py::module_ m);
 void bind_bcd_glm(py::module_ m);
 void bind_mfac(py::module_ m);
-void bind_notears_swap(py::module_ m);
-void bind_sketch_newton(py::module_ m);
+void bind_dag(py::module_ m);
+void bind_constrained(py::module_ m);
 
 /// Zero-copy CSR view from three NumPy arrays (contiguous, right dtypes, checked in Python).
 /// The index arrays are checked here with adasolve::check_compressed, so malformed input

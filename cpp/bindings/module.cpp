@@ -65,9 +65,10 @@ PYBIND11_MODULE(_core, m) {
   m.attr("has_openmp") = false;
 #endif
   adasolve_bind::bind_sor(m.def_submodule("sor", "SOR / SSOR kernels"));
-  adasolve_bind::bind_bcd(m.def_submodule("bcd", "greedy block coordinate descent"));
-  adasolve_bind::bind_bcd_glm(m.def_submodule("bcd_glm", "working-set CD for L1 GLMs"));
+  py::module_ bcd = m.def_submodule("bcd", "greedy block coordinate descent");
+  adasolve_bind::bind_bcd(bcd);
+  adasolve_bind::bind_bcd_glm(bcd.def_submodule("glm", "working-set CD for L1 GLMs"));
   adasolve_bind::bind_mfac(m.def_submodule("mfac", "M-FAC inverse-Hessian-vector products"));
-  adasolve_bind::bind_notears_swap(m.def_submodule("notears_swap", "NOTEARS by topological swaps"));
-  adasolve_bind::bind_sketch_newton(m.def_submodule("sketch_newton", "sketching Newton for equality constraints"));
+  adasolve_bind::bind_dag(m.def_submodule("dag", "NOTEARS by topological swaps"));
+  adasolve_bind::bind_constrained(m.def_submodule("constrained", "sketched Newton for equality constraints"));
 }

@@ -2,11 +2,17 @@
 
 Families
 --------
-- SOR with a learned relaxation factor, SSOR-preconditioned CG (:mod:`adasolve.sor`)
-- Greedy block coordinate descent (:mod:`adasolve.bcd`)
-- M-FAC inverse-Hessian-vector products (:mod:`adasolve.mfac`)
-- NOTEARS objectives by topological swaps (:mod:`adasolve.dag`)
-- Equality-constrained optimization by sketching Newton (:mod:`adasolve.optimize`)
+Each family is one package, with the same name in C++ (``cpp/src/<family>``), the bindings
+(``adasolve._core.<family>``), the tests, the benchmarks and the docs:
+
+- :mod:`adasolve.sor`: SOR with a learned relaxation factor, SSOR-preconditioned CG
+- :mod:`adasolve.constrained`: equality-constrained optimization by sketched Newton steps
+  (SciPy-facing names also in :mod:`adasolve.optimize`)
+- :mod:`adasolve.bcd`: greedy block coordinate descent (scikit-learn estimators in
+  :mod:`adasolve.linear_model` and :mod:`adasolve.semi_supervised`)
+- :mod:`adasolve.dag`: NOTEARS objectives by topological swaps
+- :mod:`adasolve.mfac`: M-FAC inverse-Hessian-vector products, OBS pruning
+  (the optimizer in :mod:`adasolve.torch`)
 """
 
 from __future__ import annotations
@@ -17,24 +23,21 @@ from . import _core  # noqa: F401  (fail early and clearly if the extension is m
 from ._core import max_threads
 from .sor import *  # noqa: F401,F403
 from .sor import __all__ as _sor_all
-from .tuning import *  # noqa: F401,F403
-from .tuning import __all__ as _tuning_all
 from .bcd import *  # noqa: F401,F403
 from .bcd import __all__ as _bcd_all
 from .mfac import *  # noqa: F401,F403
 from .mfac import __all__ as _mfac_all
 from .dag import *  # noqa: F401,F403
 from .dag import __all__ as _dag_all
-from .optimize import *  # noqa: F401,F403
-from .optimize import __all__ as _optimize_all
-from ._gpu import cuda_available
+from .constrained import *  # noqa: F401,F403
+from .constrained import __all__ as _constrained_all
+from ._device import cuda_available
 
 __all__ = (
     ["__version__", "max_threads", "cuda_available"]
     + list(_sor_all)
-    + list(_tuning_all)
     + list(_bcd_all)
     + list(_mfac_all)
     + list(_dag_all)
-    + list(_optimize_all)
+    + list(_constrained_all)
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def build_heat_instances(nx: int, steps: int):
     """The systems of a heat-equation sequence with exact warm starts (spsolve)."""
     import scipy.sparse.linalg as sla
 
-    from .problems import heat_equation_sequence
+    from .sor.problems import heat_equation_sequence
 
     seq = heat_equation_sequence(nx=nx, steps=steps)
     out = []
@@ -45,7 +45,7 @@ def build_heat_instances(nx: int, steps: int):
 
 def run_sequence(instances, omega, *, rtol: float = 1e-8, label: str = "", solver=None):
     """Solve every instance with ``ssor_cg`` (or ``solver``); per-instance iterations and total time."""
-    from .sor import ssor_cg
+    from .sor.solve import ssor_cg
 
     solver = solver or ssor_cg
     its = np.empty(len(instances), dtype=np.int64)
@@ -78,7 +78,7 @@ def run_scipy_cg(instances, rtol: float = 1e-8, label: str = ""):
 
 def run_demo(size: Optional[int] = None, instances: Optional[int] = None, seed: int = 0,
              plot: Optional[str] = None) -> int:
-    from .tuning import ContextualOmegaTuner, OmegaTuner
+    from .sor.tuning import ContextualOmegaTuner, OmegaTuner
 
     nx = 25 if size is None else int(size)
     T = 1000 if instances is None else int(instances)

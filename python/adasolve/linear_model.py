@@ -2,7 +2,7 @@
 
 Drop-in replacements for :mod:`sklearn.linear_model` classes: the same parameters, objectives,
 attributes, warnings and errors (the classes subclass scikit-learn's, so ``isinstance`` checks and
-parameter validation behave as there), with the fitting done by ``adasolve._core.bcd_glm``:
+parameter validation behave as there), with the fitting done by ``adasolve._core.bcd.glm``:
 
 - :class:`Lasso`: ``1/(2n) sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||_1``
 - :class:`ElasticNet`: ``... + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2 ||w||^2``
@@ -28,7 +28,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _core
 from ._validation import check_sparse_structure
@@ -56,7 +56,7 @@ def _design(X):
 
 def _glm(D, y, w, b, **kw):
     """Run the C++ working-set solver on a prepared design; ``w`` is updated in place."""
-    glm = _core.bcd_glm
+    glm = _core.bcd.glm
     if D[0] == "csc":
         return glm.solve_csc(*D[1], D[2], D[3], D[4], y, w, b, **kw)
     return glm.solve_dense(D[1], y, w, b, **kw)

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "adasolve/common.hpp"
-#include "adasolve/sor_tuner.hpp"
+#include "adasolve/sor/tuner.hpp"
 
 namespace adasolve::sor {
 
@@ -245,7 +245,7 @@ SolveReport solve_with_tuner(Tuner& tuner, const double* ctx, Index dim, Index m
 }
 
 /// Set the number of threads of the multicolour and large-vector kernels (see
-/// adasolve/parallel.hpp: serial and parallel execution are timed and the faster one runs).
+/// adasolve/common/parallel.hpp: serial and parallel execution are timed and the faster one runs).
 void set_num_threads(int n);
 /// Current number of threads of those kernels.
 int num_threads();

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import check_random_state
-from . import LabelPropagation, LeastSquares, Logistic, Softmax
+from .engine import LabelPropagation, LeastSquares, Logistic, Softmax
 
 __all__ = ["make_A", "make_A_nonneg_l1", "make_B", "make_C", "make_D", "make_E"]
 
