@@ -15,7 +15,6 @@ Results: ``bench/results/gpu.{json,md}`` (and copies under ``--out``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import shutil
@@ -64,7 +63,7 @@ def device_bandwidth(nbytes=4 << 30):
     src = torch.empty(nbytes // 4, dtype=torch.float32, device="cuda").normal_()
     dst = torch.empty_like(src)
     ms = _events_time(lambda: dst.copy_(src), repeat=10)
-    del src, dst
+    src = dst = None  # free both buffers before empty_cache (the lambda is done with them)
     torch.cuda.empty_cache()
     return 2 * nbytes / (ms * 1e-3)
 
@@ -101,10 +100,6 @@ def load_reference(path):
 
 
 def bench_mfac(cases, ref, bw, reps):
-    import torch
-
-    from adasolve.mfac._cuda import CudaSlidingIHVP, CudaStaticIHVP
-
     rows = []
     for d, m in cases:
         try:

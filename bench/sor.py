@@ -5,7 +5,7 @@ Run: ``python -m bench sor [--quick] [--only kernels|overhead|sequences]``
 
 Kernels: one forward SOR sweep on the 2-D Poisson matrix (5-point), 10^3 to 10^6 unknowns:
 adasolve's natural order (1 thread) and multicolour order (1 and 2 threads, set with
-``adasolve._core.sor.set_num_threads``) against ``pyamg.relaxation.relaxation.sor``, and the
+``adasolve.set_num_threads``) against ``pyamg.relaxation.relaxation.sor``, and the
 natural sweep against the memory-bandwidth bound (bytes a sweep must move / bandwidth of a
 large NumPy copy). The multicolour ratios are measured twice: on the idle machine, and while
 another process keeps one core busy (a Python busy loop), which is when a spin-waiting
@@ -72,7 +72,7 @@ def _sweep_times(N: int, quick: bool) -> Dict[str, float]:
     x = np.zeros(n)
 
     def t(multicolor, threads):
-        k.set_num_threads(threads)
+        _core.set_num_threads(threads)
         M.sweep(b, x, 1.5, 0, sweeps, multicolor)  # warm-up (and the Governor's first timings)
         return timeit(lambda: M.sweep(b, x, 1.5, 0, sweeps, multicolor), repeat=repeat)["best"] / sweeps
 
@@ -93,14 +93,14 @@ def kernels(quick: bool) -> Dict[str, List[dict]]:
 
     sizes = [32, 100, 316] if quick else [32, 100, 316, 1000]
     bw = measure_bandwidth()
-    threads0 = _core.sor.num_threads()
+    threads0 = _core.num_threads()
     rows, busy_rows = [], []
     try:
         idle = {N: _sweep_times(N, quick) for N in sizes}
         with busy_core():
             busy = {N: _sweep_times(N, quick) for N in sizes}
     finally:
-        _core.sor.set_num_threads(threads0)
+        _core.set_num_threads(threads0)
     for N in sizes:
         r = idle[N]
         # bytes one sweep must move: A (values + column indices + row pointers), x read+written, b, 1/diag

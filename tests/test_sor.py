@@ -1,14 +1,11 @@
 """SOR family: solve_sor, ssor_cg, ssor_preconditioner, sor_sweep against independent references."""
 
-import pickle
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from hypothesis import given, settings, strategies as st
 
-import adasolve
 from adasolve import solve_sor, sor_sweep, ssor_cg, ssor_preconditioner
 from adasolve.problems import poisson2d
 

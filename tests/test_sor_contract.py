@@ -188,17 +188,17 @@ def test_non_finite_values_are_named(where, match):
 def test_multicolor_result_does_not_depend_on_thread_count():
     A = poisson2d(200)  # 40000 unknowns: large enough for the thread team
     b = np.random.default_rng(0).standard_normal(A.shape[0])
-    old = _core.sor.num_threads()
+    old = _core.num_threads()
     out = []
     try:
         for threads in (1, 2, 3):
-            _core.sor.set_num_threads(threads)
+            _core.set_num_threads(threads)
             x, info, st = solve_sor(A, b, omega=1.9, ordering="multicolor", maxiter=300, full_output=True)
             x2 = np.zeros_like(b)
             sor_sweep(A, x2, b, omega=1.7, iterations=5, ordering="multicolor")
             out.append((x, st.iterations, x2))
     finally:
-        _core.sor.set_num_threads(old)
+        _core.set_num_threads(old)
     for x, it, x2 in out[1:]:
         np.testing.assert_array_equal(x, out[0][0])
         assert it == out[0][1]

@@ -104,7 +104,7 @@ def test_contextual_approaches_instance_optimum():
     rng = np.random.default_rng(0)
     t = ContextualOmegaTuner(seed=0, context_range=(0.0, 1.0))
     T = 1500
-    costs, fixed = [], []
+    costs = []
     for _ in range(T):
         c = rng.random()
         wstar = 1.2 + 0.6 * c

@@ -1,6 +1,12 @@
 // adasolve._core: the one extension module. This file only gathers the families.
 #include "bindings.hpp"
 
+#include "adasolve/common/parallel.hpp"
+
+#ifdef ADASOLVE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace {
 
 // Ctrl-C inside a long C++ call: the loop (GIL released) polls this hook every ~20 ms of
@@ -59,6 +65,24 @@ PYBIND11_MODULE(_core, m) {
         py::arg("indices").noconvert(), py::arg("check_indices") = true);
   m.def("max_threads", &adasolve::max_threads,
         "Number of OpenMP threads the C++ cores use (1 when built without OpenMP).");
+  // Threads are one library-wide setting: the thread team of the multicolour / large-vector
+  // kernels (adasolve/common/parallel.hpp) and OpenMP's count for the calling thread.
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        if (n < 1) throw std::invalid_argument("n must be >= 1, got " + std::to_string(n));
+        adasolve::parallel::set_num_threads(n);
+#ifdef ADASOLVE_HAVE_OPENMP
+        omp_set_num_threads(n);
+#endif
+      },
+      py::arg("n"),
+      "Set the number of threads adasolve's parallel kernels use (n >= 1; at most 64 for the\n"
+      "thread team of the SOR kernels, whose serial and parallel speeds are timed and the\n"
+      "faster kept); also OpenMP's count for the calling thread.");
+  m.def("num_threads", &adasolve::parallel::num_threads,
+        "Number of threads of adasolve's thread team (the multicolour SOR kernels); the default\n"
+        "is the number of usable cores (at most 8), or ADASOLVE_NUM_THREADS / OMP_NUM_THREADS.");
 #ifdef ADASOLVE_HAVE_OPENMP
   m.attr("has_openmp") = true;
 #else

@@ -551,9 +551,6 @@ void bind_sor(py::module_ m) {
       },
       py::arg("info"), py::arg("nit"), py::arg("factor"), py::arg("maxiter"),
       "(cost, rate) a tuner observes of a solve: maxiter and NaN for a solve stopped early.");
-  m.def("set_num_threads", &sor::set_num_threads, py::arg("n"),
-        "Set the number of threads of the SOR family's parallel kernels.");
-  m.def("num_threads", &sor::num_threads, "Number of threads of the SOR family's parallel kernels.");
 }
 
 }  // namespace adasolve_bind

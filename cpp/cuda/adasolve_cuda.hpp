@@ -82,11 +82,34 @@ class MfacSliding {
 };
 
 // ------------------------------------------------------------------------------------------
-// Multicolour SOR / SSOR-CG on CSR. The plan colours the (symmetrized) pattern greedily on
-// the host once, permutes the matrix so that each colour is a contiguous range of rows, and
-// keeps the permuted matrix and work vectors on the device. Solves take and return vectors in
-// the caller's (unpermuted) order.
+// Multicolour SOR / SSOR-CG on CSR. The matrix is coloured and permuted on the host once, by
+// the CPU library (colour_permute, in sor_host.cpp), so that each colour is a contiguous range
+// of rows; the plan keeps the permuted matrix and work vectors on the device. Solves take and
+// return vectors in the caller's (unpermuted) order.
 // ------------------------------------------------------------------------------------------
+
+/// A square CSR matrix with rows and columns permuted so that each colour of a greedy
+/// colouring of its symmetrized pattern is a contiguous range of rows (host arrays).
+struct ColouredCsr {
+  Index n = 0;
+  bool dbl = true;                      ///< values are double (else float)
+  std::vector<std::int32_t> perm;       ///< new row -> old row
+  std::vector<Index> color_ptr;         ///< rows of colour c: color_ptr[c] .. color_ptr[c+1]-1
+  std::vector<std::int32_t> indptr;     ///< n + 1, permuted
+  std::vector<std::int32_t> indices;    ///< permuted column indices
+  std::vector<char> data;               ///< values (float or double), permuted
+  std::vector<char> inv_diag;           ///< 1 / a_ii in the permuted order (float or double)
+  Index nnz() const { return n ? Index(indptr[n]) : 0; }
+};
+
+/// Colour and permute a host CSR matrix (int32 indices, float or double values) with the CPU
+/// library: adasolve::check_compressed for the index arrays, adasolve::sor::greedy_coloring
+/// (the colouring of the CPU multicolour kernels) and adasolve::sor::inverse_diagonal, which
+/// rejects NaN/Inf values and zero or missing diagonal entries with messages naming "A".
+/// Compiled by the host compiler into adasolve._cuda, which links the CPU library.
+ColouredCsr colour_permute(Index n, const std::int32_t* indptr, Index len_indptr,
+                           const std::int32_t* indices, Index len_indices, const void* data,
+                           bool dbl);
 struct SolveReport {
   Index nit = 0;
   int info = 0;
@@ -96,9 +119,8 @@ struct SolveReport {
 
 class SorPlan {
  public:
-  /// Host CSR (int32 indices), data float (dbl=false) or double.
-  SorPlan(Index n, const std::int32_t* indptr, const std::int32_t* indices, const void* data,
-          bool dbl, int device);
+  /// Upload a coloured, permuted matrix (see colour_permute) to `device`.
+  SorPlan(const ColouredCsr& A, int device);
   ~SorPlan();
   SorPlan(const SorPlan&) = delete;
   SorPlan& operator=(const SorPlan&) = delete;
@@ -129,10 +151,6 @@ class SorPlan {
   std::vector<std::int32_t> perm_;
   std::vector<Index> color_ptr_;
 };
-
-/// Greedy colouring of the symmetrized pattern (host): colour per row, returns #colours.
-int greedy_coloring(Index n, const std::int32_t* indptr, const std::int32_t* indices,
-                    std::int32_t* color);
 
 // ------------------------------------------------------------------------------------------
 // Sketches for the sketching Newton solver. S is s x n; entries come from a counter-based hash

@@ -1,6 +1,7 @@
 // adasolve._cuda: the optional GPU module. Device arrays arrive as raw pointers (uintptr_t)
-// extracted in Python from __cuda_array_interface__ / DLPack (python/adasolve/_cuda_backend.py),
-// together with the caller's stream; host CSR arrays for the SOR plan arrive as NumPy arrays.
+// extracted in Python from __cuda_array_interface__ / DLPack (python/adasolve/_device.py),
+// together with the caller's stream; host CSR arrays for the SOR plan arrive as NumPy arrays
+// and are coloured and checked by the CPU library (sor_host.cpp) before the upload.
 // Compiled by the host compiler: no CUDA headers here.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -57,15 +58,16 @@ PYBIND11_MODULE(_cuda, m) {
                        int device) {
              const bool dbl = data.dtype().is(py::dtype::of<double>());
              if (!dbl && !data.dtype().is(py::dtype::of<float>()))
-               throw py::type_error("data must be float32 or float64");
-             if (!(data.flags() & py::array::c_style)) throw py::value_error("data must be contiguous");
-             if (indptr.ndim() != 1 || indptr.shape(0) != n + 1)
-               throw py::value_error("indptr must have n + 1 entries");
-             const Index nnz = indptr.at(n);
-             if (indices.shape(0) < nnz || data.shape(0) < nnz)
-               throw py::value_error("indices/data shorter than indptr[-1]");
+               throw py::type_error("A must have dtype float32 or float64");
+             if (!(data.flags() & py::array::c_style)) throw py::value_error("A's data must be contiguous");
+             if (indptr.ndim() != 1 || indices.ndim() != 1 || data.ndim() != 1 ||
+                 indices.shape(0) != data.shape(0))
+               throw py::value_error("A: indptr, indices and data must be 1-D, indices and data of equal length");
              py::gil_scoped_release nogil;
-             return new ac::SorPlan(n, indptr.data(), indices.data(), data.data(), dbl, device);
+             // Indices, values and diagonal are checked by the CPU library while it colours A.
+             const ac::ColouredCsr A = ac::colour_permute(n, indptr.data(), indptr.shape(0), indices.data(),
+                                                          indices.shape(0), data.data(), dbl);
+             return new ac::SorPlan(A, device);
            }),
            py::arg("n"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("device"))
       .def_property_readonly("n", &ac::SorPlan::n)
@@ -99,19 +101,6 @@ PYBIND11_MODULE(_cuda, m) {
       .def("sweep", &ac::SorPlan::sweep)
       .def("spmv_permuted", &ac::SorPlan::spmv_permuted)
       .def("sweep_permuted", &ac::SorPlan::sweep_permuted);
-
-  m.def("greedy_coloring", [](py::array_t<std::int32_t, py::array::c_style> indptr,
-                              py::array_t<std::int32_t, py::array::c_style> indices) {
-    const Index n = indptr.shape(0) - 1;
-    py::array_t<std::int32_t> color(n);
-    int nc;
-    {
-      auto* c = color.mutable_data();
-      py::gil_scoped_release nogil;
-      nc = ac::greedy_coloring(n, indptr.data(), indices.data(), c);
-    }
-    return py::make_tuple(nc, color);
-  });
 
   m.def("gaussian_sketch", &ac::gaussian_sketch);
   m.def("countsketch_dense", &ac::countsketch_dense);

@@ -1,57 +1,20 @@
 // Multicolour SOR and SSOR-preconditioned CG on the GPU.
 //
-// The plan colours the symmetrized sparsity pattern greedily (red-black for 5-point stencils)
-// and permutes the matrix so that every colour is a contiguous range of rows: a colour's sweep
-// is then one kernel launch over contiguous rows (coalesced reads of the CSR arrays), and rows
-// of one colour never read each other's unknowns, so the parallel update is exactly the
-// sequential Gauss-Seidel/SOR sweep in the permuted order. Vectors are permuted on entry and
-// back on exit; all work vectors live in the plan.
+// The plan receives the matrix coloured and permuted on the host by the CPU library
+// (colour_permute in sor_host.cpp: the greedy colouring of the symmetrized pattern that the
+// CPU multicolour kernels use, red-black for 5-point stencils), so that every colour is a
+// contiguous range of rows: a colour's sweep is then one kernel launch over contiguous rows
+// (coalesced reads of the CSR arrays), and rows of one colour never read each other's
+// unknowns, so the parallel update is exactly the sequential Gauss-Seidel/SOR sweep in the
+// permuted order. Vectors are permuted on entry and back on exit; all work vectors live in
+// the plan.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "common.cuh"
 
 namespace adasolve::cuda {
-
-int greedy_coloring(Index n, const std::int32_t* indptr, const std::int32_t* indices,
-                    std::int32_t* color) {
-  // Transposed pattern, so that the neighbours of i are row i and column i.
-  std::vector<std::int64_t> tptr(n + 1, 0);
-  for (Index i = 0; i < n; ++i)
-    for (std::int64_t k = indptr[i]; k < indptr[i + 1]; ++k) {
-      const std::int32_t j = indices[k];
-      if (j < 0 || j >= n) throw std::invalid_argument("column index out of range");
-      ++tptr[j + 1];
-    }
-  for (Index i = 0; i < n; ++i) tptr[i + 1] += tptr[i];
-  std::vector<std::int32_t> tind(tptr[n]);
-  {
-    std::vector<std::int64_t> pos(tptr.begin(), tptr.end() - 1);
-    for (Index i = 0; i < n; ++i)
-      for (std::int64_t k = indptr[i]; k < indptr[i + 1]; ++k) tind[pos[indices[k]]++] = (std::int32_t)i;
-  }
-  std::vector<Index> mark;  // mark[c] == i: colour c is taken by a neighbour of i
-  int ncolors = 0;
-  for (Index i = 0; i < n; ++i) color[i] = -1;
-  for (Index i = 0; i < n; ++i) {
-    auto see = [&](std::int32_t j) {
-      const int c = color[j];
-      if (c >= 0 && j != i) mark[c] = i;
-    };
-    for (std::int64_t k = indptr[i]; k < indptr[i + 1]; ++k) see(indices[k]);
-    for (std::int64_t k = tptr[i]; k < tptr[i + 1]; ++k) see(tind[k]);
-    int c = 0;
-    while (c < ncolors && mark[c] == i) ++c;
-    if (c == ncolors) {
-      ++ncolors;
-      mark.push_back(-1);
-    }
-    color[i] = c;
-  }
-  return ncolors;
-}
 
 namespace {
 using namespace detail;
@@ -297,49 +260,17 @@ struct SorPlan::Impl {
   }
 };
 
-SorPlan::SorPlan(Index n, const std::int32_t* indptr, const std::int32_t* indices, const void* data,
-                 bool dbl, int device)
-    : p_(new Impl), n_(n), dbl_(dbl) {
-  if (n < 1) throw std::invalid_argument("the matrix is empty");
-  nnz_ = indptr[n];
+SorPlan::SorPlan(const ColouredCsr& A, int device) : p_(new Impl), n_(A.n), dbl_(A.dbl) {
+  const Index n = A.n;
+  if (n < 1) throw std::invalid_argument("A is empty");
+  nnz_ = A.nnz();
+  perm_ = A.perm;
+  color_ptr_ = A.color_ptr;
   DeviceGuard guard(device);
   p_->device = device;
   p_->n = n;
-  p_->dbl = dbl;
-  std::vector<std::int32_t> color(n);
-  const int nc = greedy_coloring(n, indptr, indices, color.data());
-  // Stable sort of the rows by colour.
-  color_ptr_.assign(nc + 1, 0);
-  for (Index i = 0; i < n; ++i) ++color_ptr_[color[i] + 1];
-  for (int c = 0; c < nc; ++c) color_ptr_[c + 1] += color_ptr_[c];
-  perm_.resize(n);
-  std::vector<std::int32_t> iperm(n);
-  {
-    std::vector<Index> pos(color_ptr_.begin(), color_ptr_.end() - 1);
-    for (Index i = 0; i < n; ++i) {
-      const Index r = pos[color[i]]++;
-      perm_[r] = (std::int32_t)i;
-      iperm[i] = (std::int32_t)r;
-    }
-  }
-  const std::size_t es = dbl ? sizeof(double) : sizeof(float);
-  std::vector<std::int32_t> pip(n + 1, 0), pix(nnz_);
-  std::vector<char> pa(nnz_ * es), pd(n * es);
-  for (Index r = 0; r < n; ++r) {
-    const Index o = perm_[r];
-    std::int64_t dst = pip[r];
-    double diag = 0.0;
-    for (std::int64_t k = indptr[o]; k < indptr[o + 1]; ++k, ++dst) {
-      pix[dst] = iperm[indices[k]];
-      std::memcpy(pa.data() + dst * es, static_cast<const char*>(data) + k * es, es);
-      if (indices[k] == o) diag += dbl ? static_cast<const double*>(data)[k] : static_cast<const float*>(data)[k];
-    }
-    pip[r + 1] = (std::int32_t)dst;
-    if (diag == 0.0)
-      throw std::invalid_argument("A has a zero or missing diagonal entry in row " + std::to_string(o));
-    if (dbl) reinterpret_cast<double*>(pd.data())[r] = 1.0 / diag;
-    else reinterpret_cast<float*>(pd.data())[r] = (float)(1.0 / diag);
-  }
+  p_->dbl = dbl_;
+  const std::size_t es = dbl_ ? sizeof(double) : sizeof(float);
   p_->cptr = color_ptr_;
   p_->ip.resize(n + 1);
   p_->ix.resize(std::max<Index>(nnz_, 1));
@@ -349,11 +280,13 @@ SorPlan::SorPlan(Index n, const std::int32_t* indptr, const std::int32_t* indice
   for (auto* b : {&p_->xb, &p_->bb, &p_->r, &p_->z, &p_->p, &p_->q}) b->resize(n * es);
   p_->sc.resize(NSCAL);
   ADA_CUDA(cudaMallocHost(&p_->host_sc, NSCAL * sizeof(double)));
-  ADA_CUDA(cudaMemcpy(p_->ip.get(), pip.data(), (n + 1) * sizeof(int), cudaMemcpyHostToDevice));
-  ADA_CUDA(cudaMemcpy(p_->ix.get(), pix.data(), nnz_ * sizeof(int), cudaMemcpyHostToDevice));
+  ADA_CUDA(cudaMemcpy(p_->ip.get(), A.indptr.data(), (n + 1) * sizeof(int), cudaMemcpyHostToDevice));
+  if (nnz_ > 0) {
+    ADA_CUDA(cudaMemcpy(p_->ix.get(), A.indices.data(), nnz_ * sizeof(int), cudaMemcpyHostToDevice));
+    ADA_CUDA(cudaMemcpy(p_->a.get(), A.data.data(), nnz_ * es, cudaMemcpyHostToDevice));
+  }
   ADA_CUDA(cudaMemcpy(p_->perm.get(), perm_.data(), n * sizeof(int), cudaMemcpyHostToDevice));
-  ADA_CUDA(cudaMemcpy(p_->a.get(), pa.data(), nnz_ * es, cudaMemcpyHostToDevice));
-  ADA_CUDA(cudaMemcpy(p_->dinv.get(), pd.data(), n * es, cudaMemcpyHostToDevice));
+  ADA_CUDA(cudaMemcpy(p_->dinv.get(), A.inv_diag.data(), n * es, cudaMemcpyHostToDevice));
 }
 SorPlan::~SorPlan() = default;
 

@@ -41,3 +41,8 @@ __all__ = (
     + list(_dag_all)
     + list(_constrained_all)
 )
+
+# Threads are one library-wide setting (the C++ thread team and OpenMP), set at the top of _core.
+from ._core import num_threads, set_num_threads  # noqa: E402
+
+__all__ += ["set_num_threads", "num_threads"]

@@ -1,6 +1,7 @@
 """adasolve's device dispatch: CuPy / PyTorch arrays in, the same kind of arrays out.
 
-This module is the Python side of the optional extension ``adasolve._cuda`` (``cpp/cuda``).
+This module is the Python side of the optional extension ``adasolve._cuda`` (``cpp/cuda``) and
+the one place that decides whether input is on a GPU (:func:`any_cuda_array`).
 It imports without CuPy, PyTorch or a GPU; what needs them fails only when called, with a
 message saying what is missing (see :func:`adasolve.cuda_available`).
 
@@ -35,6 +36,7 @@ __all__ = [
     "cuda_available",
     "DeviceArray",
     "is_cuda_array",
+    "any_cuda_array",
     "device_array",
     "parse_cuda_array_interface",
     "wants_cuda",
@@ -176,6 +178,15 @@ def is_cuda_array(x: Any) -> bool:
     return False
 
 
+def any_cuda_array(*arrays: Any) -> bool:
+    """True when one of ``arrays`` lives on a CUDA device: the one "is this GPU input?" test
+    of every family. ``None`` and NumPy arrays cost one type test each (the CPU call path)."""
+    for a in arrays:
+        if a is not None and type(a) is not np.ndarray and is_cuda_array(a):
+            return True
+    return False
+
+
 def _torch_stream(t) -> int:
     import torch
 
@@ -283,7 +294,7 @@ def wants_cuda(device: Any, *arrays: Any) -> bool:
     """Dispatch rule of the public classes: ``device="cuda"`` (or ``"cuda:N"``) or CUDA input."""
     if device is not None and not isinstance(device, str):
         raise TypeError(f"device must be None, 'cpu' or 'cuda', got {type(device).__name__}")
-    on_gpu = any(a is not None and is_cuda_array(a) for a in arrays)
+    on_gpu = any_cuda_array(*arrays)
     if device is None:
         return on_gpu
     if device == "cpu":

@@ -244,10 +244,4 @@ SolveReport solve_with_tuner(Tuner& tuner, const double* ctx, Index dim, Index m
   return rep;
 }
 
-/// Set the number of threads of the multicolour and large-vector kernels (see
-/// adasolve/common/parallel.hpp: serial and parallel execution are timed and the faster one runs).
-void set_num_threads(int n);
-/// Current number of threads of those kernels.
-int num_threads();
-
 }  // namespace adasolve::sor

@@ -259,9 +259,6 @@ int clamp_info(Index nit) {
 
 }  // namespace
 
-void set_num_threads(int n) { parallel::set_num_threads(n); }
-int num_threads() { return parallel::num_threads(); }
-
 void require_ok(const MatrixCheck& check, const char* name) {
   if (check.nonfinite_row >= 0)
     throw std::invalid_argument(std::string(name) + " contains NaN or Inf (row " +

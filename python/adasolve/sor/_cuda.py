@@ -1,4 +1,10 @@
-"""Multicolour SOR and SSOR-CG on the GPU; see :mod:`adasolve._device`."""
+"""Multicolour SOR and SSOR-CG on the GPU; see :mod:`adasolve._device`.
+
+The plan is built on the host by the CPU library (``adasolve::sor``): the same greedy
+colouring as ``solve_sor(..., ordering="multicolor")`` on the CPU, and the same one-pass
+check of A's values and diagonal (NaN/Inf, zero or missing diagonal entries) while the
+inverse diagonal is computed. Python converts A to CSR once and checks the scalar arguments.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._validation import as_csr, check_scalar, check_tol
-from .._device import (
-    _empty, _float_input, _module, _FLOATS, device_array,
-)
+from .._validation import as_csr, check_choice, check_maxiter, check_scalar, check_tol
+from .._device import _empty, _float_input, _module, device_array
+from .solve import _DIRECTIONS, _check_omega
 
 __all__ = ["CudaSorPlan", "solve_sor_cuda", "ssor_cg_cuda"]
 
@@ -19,7 +24,11 @@ __all__ = ["CudaSorPlan", "solve_sor_cuda", "ssor_cg_cuda"]
 # Multicolour SOR and SSOR-CG
 # ---------------------------------------------------------------------------------------------
 def _host_csr(A: Any):
-    """Host CSR (int32 indices) of any SciPy/NumPy matrix or a cupyx.scipy.sparse matrix."""
+    """Host CSR (int32 indices) of any SciPy/NumPy matrix or a cupyx.scipy.sparse matrix.
+
+    Values are not checked here: the plan checks them (and the diagonal) in C++ while it
+    computes the inverse diagonal.
+    """
     mod = type(A).__module__
     if mod.startswith("cupyx"):
         A = A.tocsr().get()  # one-time copy to the host: the colouring is computed there
@@ -28,7 +37,10 @@ def _host_csr(A: Any):
         import scipy.sparse as sp
 
         A = sp.csr_matrix((A.values().numpy(), A.col_indices().numpy(), A.crow_indices().numpy()), shape=tuple(A.shape))
-    return as_csr(A, "A", index_dtype=np.int32)
+    csr = as_csr(A, "A", finite=False)
+    if csr.indptr.dtype != np.int32:
+        raise ValueError(f"A has too many rows or non-zeros ({csr.nnz}) for the GPU kernels' 32-bit indices")
+    return csr
 
 
 class CudaSorPlan:
@@ -49,25 +61,13 @@ class CudaSorPlan:
 
     def __init__(self, A: Any, *, device: int = 0) -> None:
         cu = _module()
-        csr = _host_csr(A)
-        n = csr.shape[0]
-        if csr.shape[0] != csr.shape[1]:
-            raise ValueError(f"A must be square, got shape {csr.shape}")
-        if n == 0:
-            raise ValueError("A is empty")
-        if csr.dtype not in _FLOATS:
-            csr = csr.astype(np.float64)
-        if not np.all(np.isfinite(csr.data)):
-            raise ValueError("A contains NaN or Inf")
-        if csr.nnz >= 2**31:
-            raise ValueError("A has too many non-zeros for 32-bit indices")
+        device = check_scalar(device, "device", kind=int, low=0)
+        csr = _host_csr(A)  # square, non-empty, float32/float64, canonical, int32 indices
         self.shape = csr.shape
         self.dtype = csr.dtype
-        self.device = int(device)
+        self.device = device
         t0 = time.perf_counter()
-        self._impl = cu.SorPlan(n, np.ascontiguousarray(csr.indptr, dtype=np.int32),
-                                np.ascontiguousarray(csr.indices, dtype=np.int32),
-                                np.ascontiguousarray(csr.data), self.device)
+        self._impl = cu.SorPlan(csr.shape[0], csr.indptr, csr.indices, csr.data, self.device)
         self.setup_time = time.perf_counter() - t0
 
     @property
@@ -107,9 +107,9 @@ class CudaSorPlan:
         every ``check_every`` sweeps (one SpMV each), so ``stats["iterations"]`` is a multiple
         of it unless ``maxiter`` stops first.
         """
-        omega = check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
+        omega = _check_omega(omega)
         rtol, atol = check_tol(rtol, atol, "solve_sor")
-        maxiter = 10 * self.shape[0] if maxiter is None else check_scalar(maxiter, "maxiter", kind=int, low=1)
+        maxiter = check_maxiter(maxiter, 10 * self.shape[0])
         check_every = check_scalar(check_every, "check_every", kind=int, low=1)
         B, x, X = self._prepare(b, x0)
         t0 = time.perf_counter()
@@ -122,9 +122,9 @@ class CudaSorPlan:
     def ssor_cg(self, b: Any, x0: Any = None, *, omega: float = 1.0, rtol: float = 1e-8,
                 atol: float = 0.0, maxiter: Optional[int] = None):
         """CG preconditioned by one multicolour SSOR sweep; returns ``(x, info, stats)``."""
-        omega = check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
+        omega = _check_omega(omega)
         rtol, atol = check_tol(rtol, atol, "ssor_cg")
-        maxiter = 10 * self.shape[0] if maxiter is None else check_scalar(maxiter, "maxiter", kind=int, low=1)
+        maxiter = check_maxiter(maxiter, 10 * self.shape[0])
         B, x, X = self._prepare(b, x0)
         t0 = time.perf_counter()
         nit, info, resid, bnorm = self._impl.ssor_cg(B.ptr, X.ptr, omega, rtol, atol, maxiter, B.stream)
@@ -134,15 +134,15 @@ class CudaSorPlan:
 
     def sweep(self, x: Any, b: Any, omega: float = 1.0, iterations: int = 1, direction: str = "forward") -> None:
         """In-place multicolour sweeps on the CUDA vector ``x`` (forward, backward, symmetric)."""
-        codes = {"forward": 0, "backward": 1, "symmetric": 2}
-        if direction not in codes:
-            raise ValueError(f"direction must be one of {sorted(codes)}, got {direction!r}")
+        omega = _check_omega(omega)
+        iterations = check_scalar(iterations, "iterations", kind=int, low=1)
+        direction = check_choice(direction, "direction", _DIRECTIONS)
         n = self.shape[0]
         X = device_array(x)
         if X.dtype != self.dtype or not X.c_contiguous or X.shape != (n,):
             raise ValueError(f"x must be a contiguous ({n},) {self.dtype} CUDA array (updated in place)")
         B = _float_input(b, "b", self.dtype)
-        self._impl.sweep(X.ptr, B.ptr, float(omega), int(iterations), codes[direction], X.stream)
+        self._impl.sweep(X.ptr, B.ptr, omega, iterations, _DIRECTIONS[direction], X.stream)
 
 
 def _finish(x, info, stats, full_output):

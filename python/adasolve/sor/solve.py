@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .. import _core
+from .._device import any_cuda_array
 from .._validation import (
     as_csr,
     as_float_array,
@@ -82,11 +83,15 @@ class SolveStats:
 # --------------------------------------------------------------------------------------
 # Input handling
 #
-# The common case (canonical CSR of float32/float64 with int32/int64 indices, a C-contiguous
-# b of A's dtype) passes straight to C++ with a few attribute checks: the C++ side checks
-# A's values for NaN/Inf and its diagonal while computing the inverse diagonal (one pass),
-# and b, x0 while computing their norms. Everything else goes through the general
-# converters, which copy.
+# Each check happens once, where its data is read:
+# - A is converted once per call (_as_csr; no copy for canonical CSR of float32/float64 with
+#   int32/int64 indices). Its values (NaN/Inf) and its diagonal (zero or missing entries) are
+#   checked only in C++, in the pass that computes the inverse diagonal (sor::inverse_diagonal,
+#   called by the solvers and by the prepared matrix behind ssor_preconditioner / sor_sweep);
+#   its index arrays are checked by the C++ view (check_compressed).
+# - b and x0 are checked for finiteness in C++ while their norms are computed.
+# - omega, tolerances, maxiter and ordering are checked here, in Python, before any work.
+# - "Is this CUDA input?" is decided by adasolve._device.any_cuda_array alone.
 
 _sor = _core.sor
 _CSR_TYPES = (sp.csr_matrix, sp.csr_array)
@@ -95,18 +100,24 @@ _INTS = (np.dtype(np.int32), np.dtype(np.int64))
 _OMEGA_MSG = "omega must be a float in (0, 2), 'auto' or a tuner"
 
 
-def _as_csr(A: Any, dtype: Optional[np.dtype] = None) -> sp.csr_matrix:
-    """``A`` as canonical CSR, without a copy when it already is one of the right dtype."""
+def _as_csr(A: Any) -> sp.csr_matrix:
+    """``A`` as canonical CSR, without a copy when it already is one."""
     if type(A) in _CSR_TYPES:
         data, idx, ptr = A.data, A.indices, A.indptr
         shape = A.shape
-        if (data.dtype in _FLOATS and (dtype is None or data.dtype == dtype) and idx.dtype in _INTS
+        if (data.dtype in _FLOATS and idx.dtype in _INTS
                 and ptr.dtype == idx.dtype and shape[0] == shape[1] and shape[0] > 0
                 and data.flags.c_contiguous and idx.flags.c_contiguous and ptr.flags.c_contiguous
                 and A.has_canonical_format):
             return A
-    # Values are checked for NaN/Inf in C++, in the same pass that reads the diagonal.
-    return as_csr(A, "A", dtype=dtype, finite=False)
+    # Values are checked for NaN/Inf in C++, in the same pass that reads the diagonal; the
+    # indices by the C++ view.
+    return as_csr(A, "A", finite=False, check_indices=False)
+
+
+def _with_dtype(A: sp.csr_matrix, dtype: np.dtype) -> sp.csr_matrix:
+    """A canonical CSR ``A`` with its values in ``dtype`` (a copy of the values only if needed)."""
+    return A if A.dtype == dtype else A.astype(dtype)
 
 
 def _common_dtype(A_dtype: np.dtype, *arrays: Any) -> np.dtype:
@@ -137,8 +148,7 @@ def _prepare(A, b, x0, allow_2d):
             b = b.toarray()
         b_arr = as_float_array(b, "b", ndim=(1, 2))
         dtype = _common_dtype(A.dtype, b_arr, x0)
-        if A.dtype != dtype:
-            A = _as_csr(A, dtype)
+        A = _with_dtype(A, dtype)
         b_arr = check_vector(b_arr, "b", n, dtype=dtype, allow_2d=allow_2d)
     if x0 is None:
         x = np.zeros(b_arr.shape, b_arr.dtype)
@@ -167,11 +177,11 @@ def _check_omega(omega: Any) -> float:
     return check_scalar(omega, "omega", low=0.0, high=2.0, low_inclusive=False, high_inclusive=False)
 
 
-def _bound_matrix(A: Any, dtype: Optional[np.dtype] = None):
-    """A prepared matrix for repeated kernel calls (inverse diagonal and colouring kept)."""
-    A = _as_csr(A, dtype)
+def _bind(A: sp.csr_matrix):
+    """The C++ prepared matrix of a canonical CSR ``A``, for repeated kernel calls: its inverse
+    diagonal is computed (and A's values and diagonal checked) once, its colouring on first use."""
     cls = getattr(_sor, f"Csr_{A.dtype.name}_{A.indptr.dtype.name}")
-    return A, cls(A.shape[0], A.indptr, A.indices, A.data)
+    return cls(A.shape[0], A.indptr, A.indices, A.data)
 
 
 _WHY = {1: "diverged (the residual grew by 1e12 or became non-finite); try a smaller omega",
@@ -208,21 +218,12 @@ def _tuner_impl(omega: Any):
     return impl if isinstance(impl, _sor.Tuner) else None
 
 
-def _cuda_input(*arrays: Any) -> bool:
-    """True when any array lives on a CUDA device (CuPy, PyTorch): then the GPU backend runs."""
-    if not any(
-        a is not None and not isinstance(a, np.ndarray)
-        and (hasattr(a, "__cuda_array_interface__") or hasattr(a, "__dlpack_device__") or hasattr(a, "is_cuda"))
-        for a in arrays
-    ):
-        return False
-    from .._device import is_cuda_array
-
-    return any(a is not None and is_cuda_array(a) for a in arrays)
-
-
 def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context, full_output):
-    """Run solve_sor / ssor_cg on CUDA input through adasolve.sor._cuda (multicolour kernels)."""
+    """Run solve_sor / ssor_cg on CUDA input through adasolve.sor._cuda (multicolour kernels).
+
+    What only the CPU path offers is refused here; omega, the tolerances and maxiter are
+    checked once, by the GPU plan's solve.
+    """
     from . import _cuda as cb
     from .._device import cuda_available
 
@@ -236,10 +237,7 @@ def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, orde
     if isinstance(omega, str):
         raise ValueError("omega='auto' is not available for CUDA input; pass a float or a tuner")
     tuner = omega if _is_tuner(omega) else None
-    w = _check_omega(tuner.suggest(context=context) if tuner is not None else omega)
-    rtol, atol = check_tol(rtol, atol, "solve_sor" if kind == "sor" else "ssor_cg")
-    if maxiter is not None:
-        maxiter = check_scalar(maxiter, "maxiter", kind=int, low=1)
+    w = tuner.suggest(context=context) if tuner is not None else omega
     if kind == "sor":
         x, info, stats = cb.solve_sor_cuda(A, b, x0, omega=w, rtol=rtol, atol=atol, maxiter=maxiter,
                                            symmetric=symmetric, full_output=True)
@@ -249,7 +247,7 @@ def _solve_cuda(kind: str, A, b, x0, omega, rtol, atol, maxiter, symmetric, orde
     stats = SolveStats(
         iterations=int(stats["iterations"]),
         residual_norm=float(stats["residual_norm"]),
-        omega=w,
+        omega=float(stats["omega"]),
         converged=info == 0,
         elapsed=float(stats["elapsed"]),
         info=int(info),
@@ -388,7 +386,7 @@ def solve_sor(
     Notes
     -----
     CUDA input (a CuPy array or PyTorch CUDA tensor for ``b``/``x0``) runs the
-    multicolour kernels of ``adasolve._cuda`` on the GPU (``ordering="multicolor"``
+    multicolour kernels of :mod:`adasolve.sor._cuda` on the GPU (``ordering="multicolor"``
     required) and returns an array of the same framework, without host copies.
 
     The residual is not computed after every sweep: the C++ loop predicts from the
@@ -405,7 +403,7 @@ def solve_sor(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if (type(b) is not np.ndarray or (x0 is not None and type(x0) is not np.ndarray)) and _cuda_input(b, x0):
+    if any_cuda_array(b, x0):
         return _solve_cuda("sor", A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
                            full_output)
     return _solve(False, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
@@ -456,7 +454,7 @@ def ssor_cg(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if (type(b) is not np.ndarray or (x0 is not None and type(x0) is not np.ndarray)) and _cuda_input(b, x0):
+    if any_cuda_array(b, x0):
         return _solve_cuda("cg", A, b, x0, omega, rtol, atol, maxiter, False, "multicolor", callback, context,
                            full_output)
     return _solve(True, A, b, x0, omega, rtol, atol, maxiter, False, "natural", callback, context,
@@ -484,15 +482,15 @@ def ssor_preconditioner(A: Any, omega: float = 1.0) -> LinearOperator:
     0
     """
     omega = _check_omega(omega)
-    A, M = _bound_matrix(A)
+    A = _as_csr(A)
     n = A.shape[0]
-    prepared = {A.dtype: M}
+    prepared = {A.dtype: _bind(A)}
 
     def kernel(dtype):
         # A float32 matrix applied to float64 vectors: a float64 copy of A, made once, so the
         # preconditioner never rounds the caller's vectors to single precision.
         if dtype not in prepared:
-            prepared[dtype] = _bound_matrix(A, dtype)[1]
+            prepared[dtype] = _bind(_with_dtype(A, dtype))
         return prepared[dtype]
 
     def apply(r):
@@ -562,7 +560,7 @@ def sor_sweep(
     if A.dtype != x.dtype:
         raise TypeError(f"x has dtype {x.dtype} but A has dtype {A.dtype}; x is updated in place, so it "
                         "must have A's dtype")
-    A, M = _bound_matrix(A)
+    M = _bind(A)
     n = A.shape[0]
     if x.shape[0] != n or x.ndim not in (1, 2):
         raise ValueError(f"x has shape {x.shape}, expected ({n},) or ({n}, k)")
