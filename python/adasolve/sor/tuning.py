@@ -29,7 +29,7 @@ the observed convergence factor ``(||r_k|| / ||r_0||) ** (1 / k)`` (or NaN).
    empirical best once that arm's upper confidence bound is below the model
    arm's lower bound, i.e. where the model does not hold (SSOR-CG, other
    orderings).
-3. Statistics are discounted by 0.995 per solve (an effective window of ~200
+3. Statistics are discounted by 0.99 per solve (an effective window of ~100
    solves), because real sequences drift: in the heat equation the best
    omega is ~1 while the diffusion coefficient is near 0 and ~1.4-1.8 later.
 
