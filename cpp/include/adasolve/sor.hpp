@@ -3,7 +3,9 @@
 //
 // Plain C++17 (+ OpenMP when available), no Python types. Matrices come in as
 // CsrView (borrowed arrays, never copied). Every kernel is instantiated for
-// float and double values and int32 / int64 indices in cpp/src/sor.cpp.
+// float and double values and int32 / int64 indices in cpp/src/sor/kernels.cpp.
+// Threads: the multicolour and large-vector kernels run on the library's thread team
+// (adasolve/common/parallel.hpp: parallel::set_num_threads).
 #pragma once
 
 #include <algorithm>

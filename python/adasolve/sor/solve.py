@@ -403,7 +403,7 @@ def solve_sor(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if any_cuda_array(b, x0):
+    if (x0 is not None or type(b) is not np.ndarray) and any_cuda_array(b, x0):  # NumPy b alone: no call
         return _solve_cuda("sor", A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
                            full_output)
     return _solve(False, A, b, x0, omega, rtol, atol, maxiter, symmetric, ordering, callback, context,
@@ -454,7 +454,7 @@ def ssor_cg(
     >>> info, bool(np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b))
     (0, True)
     """
-    if any_cuda_array(b, x0):
+    if (x0 is not None or type(b) is not np.ndarray) and any_cuda_array(b, x0):  # NumPy b alone: no call
         return _solve_cuda("cg", A, b, x0, omega, rtol, atol, maxiter, False, "multicolor", callback, context,
                            full_output)
     return _solve(True, A, b, x0, omega, rtol, atol, maxiter, False, "natural", callback, context,
