@@ -112,6 +112,23 @@ def test_host_arrays_are_not_cuda_arrays():
         cb.device_array(np.zeros(3))
 
 
+def test_any_cuda_array_is_the_one_device_test():
+    assert cb.any_cuda_array(None, _FakeCAI((3,)))
+    assert cb.any_cuda_array(_FakeCAI((3,)))
+    assert not cb.any_cuda_array(np.zeros(3), None, [1.0, 2.0], sp.eye(2), np.float64(1.0))
+    assert not cb.any_cuda_array()
+
+
+@pytest.mark.skipif(adasolve.cuda_available(), reason="checks the message when no GPU is usable")
+def test_solvers_route_cuda_input_through_the_device_module():
+    # CUDA b, or a NumPy b with a CUDA x0: both take the GPU path, which says why it cannot run.
+    A = poisson2d(4)
+    with pytest.raises(ValueError, match="CUDA backend is not usable"):
+        adasolve.solve_sor(A, _FakeCAI((16,)), ordering="multicolor")
+    with pytest.raises(ValueError, match="CUDA backend is not usable"):
+        adasolve.ssor_cg(A, np.ones(16), _FakeCAI((16,)))
+
+
 @pytest.mark.skipif(adasolve.cuda_available(), reason="checks the message when no GPU is usable")
 def test_backend_says_why_it_is_unavailable():
     with pytest.raises(RuntimeError, match="CUDA backend is not available"):

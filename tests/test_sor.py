@@ -6,6 +6,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from hypothesis import given, settings, strategies as st
 
+import adasolve
 from adasolve import solve_sor, sor_sweep, ssor_cg, ssor_preconditioner
 from adasolve.problems import poisson2d
 
@@ -356,3 +357,25 @@ def test_solve_sor_and_ssor_cg_dispatch_cuda_input():
     assert [c[0] for c in t.calls] == ["suggest", "observe"]
     with pytest.raises(ValueError, match="multicolor"):
         solve_sor(A, to_dev(b))
+
+
+def test_threads_are_one_library_wide_setting():
+    # set_num_threads lives at the top of _core (and adasolve), not in one family's module.
+    assert not hasattr(adasolve._core.sor, "set_num_threads")
+    old = adasolve.num_threads()
+    A = poisson2d(100)  # 10^4 unknowns: above the size where the thread team is used
+    b = np.random.default_rng(3).standard_normal(A.shape[0])
+    try:
+        adasolve.set_num_threads(1)
+        assert adasolve.num_threads() == 1 and adasolve.max_threads() == 1
+        x1, _ = solve_sor(A, b, omega=1.9, ordering="multicolor", maxiter=50)
+        adasolve.set_num_threads(2)
+        assert adasolve.num_threads() == 2
+        x2, _ = solve_sor(A, b, omega=1.9, ordering="multicolor", maxiter=50)
+    finally:
+        adasolve.set_num_threads(old)
+    np.testing.assert_array_equal(x1, x2)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        adasolve.set_num_threads(0)
+    with pytest.raises(TypeError):
+        adasolve.set_num_threads("2")
