@@ -161,6 +161,13 @@ struct Solver::Impl {
 
   Index cur_part = -1;   // the fixed-partition block chosen this iteration
 
+  // The engine this configuration runs, decided once by plan() (in setup): how a block is
+  // chosen and which step solves it.
+  enum class Select { Partition, Variable, GrowForest };
+  enum class Step { Gradient, LipschitzMatrix, Newton, TwoMetric, MessagePassing };
+  Select select = Select::Partition;
+  Step step = Step::LipschitzMatrix;
+
   explicit Impl(ProblemData d, Options op) : P(std::move(d)), o(op), rng(op.seed) {}
 
   // ---------------- design access (inline: used in every part)
@@ -189,6 +196,8 @@ struct Solver::Impl {
   }
   // ---------------- solver.cpp: setup, the optimality measure, the iteration loop
   void setup();
+  // resolves Blocks::Auto, checks the combination, picks `select` and `step`
+  void plan();
   void refresh_s();
   Index run(Index iters);
   // ---------------- loss.cpp: objective, gradient, curvature (block Hessians, Lipschitz bounds)

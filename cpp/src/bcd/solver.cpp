@@ -4,51 +4,14 @@
 
 namespace adasolve::bcd {
 
-// ------------------------------------------------------------------------------------------
-// name parsing
-Rule parse_rule(const std::string& s) {
-  if (s == "cyclic") return Rule::Cyclic;
-  if (s == "random") return Rule::Random;
-  if (s == "lipschitz") return Rule::Lipschitz;
-  if (s == "gs") return Rule::GS;
-  if (s == "gsl") return Rule::GSL;
-  if (s == "gsd") return Rule::GSD;
-  if (s == "gsq") return Rule::GSQ;
-  throw std::invalid_argument("rule must be one of 'cyclic', 'random', 'lipschitz', 'gs', 'gsl', "
-                              "'gsd', 'gsq'; got '" + s + "'");
-}
-Blocks parse_blocks(const std::string& s) {
-  if (s == "fixed") return Blocks::Fixed;
-  if (s == "sorted") return Blocks::Sorted;
-  if (s == "random") return Blocks::Random;
-  if (s == "variable") return Blocks::Variable;
-  if (s == "tree") return Blocks::Tree;
-  throw std::invalid_argument("blocks must be one of 'fixed', 'sorted', 'random', 'variable', "
-                              "'tree'; got '" + s + "'");
-}
-Update parse_update(const std::string& s) {
-  if (s == "gradient") return Update::Gradient;
-  if (s == "lipschitz") return Update::Lipschitz;
-  if (s == "newton") return Update::Newton;
-  if (s == "message-passing") return Update::MessagePassing;
-  throw std::invalid_argument("update must be one of 'gradient', 'lipschitz', 'newton', "
-                              "'message-passing'; got '" + s + "'");
-}
-TreeKind parse_tree(const std::string& s) {
-  if (s == "grow") return TreeKind::Grow;
-  if (s == "red-black") return TreeKind::RedBlack;
-  if (s == "partition") return TreeKind::Partition;
-  throw std::invalid_argument("tree must be one of 'grow', 'red-black', 'partition'; got '" + s + "'");
-}
-Loss parse_loss(const std::string& s) {
-  if (s == "least_squares") return Loss::LeastSquares;
-  if (s == "logistic") return Loss::Logistic;
-  if (s == "softmax") return Loss::Softmax;
-  if (s == "quadratic") return Loss::Quadratic;
-  throw std::invalid_argument("unknown loss '" + s + "'");
+Blocks resolve_blocks(Blocks blocks, Rule rule) {
+  if (blocks != Blocks::Auto) return blocks;
+  const bool greedy_flat = rule == Rule::GS || rule == Rule::GSL || rule == Rule::GSD;
+  return greedy_flat ? Blocks::Variable : Blocks::Sorted;
 }
 
 void check_combination(const ProblemData& P, const Options& o) {
+  require(o.blocks != Blocks::Auto, "check_combination: resolve blocks=Auto first (resolve_blocks)");
   const bool quad = P.loss == Loss::Quadratic;
   const bool prox = P.nonneg || (P.l1.size() && P.l1.maxCoeff() > 0);
   const Index n = P.n_vars();
@@ -75,7 +38,7 @@ void check_combination(const ProblemData& P, const Options& o) {
               "blocks='tree' with tree='grow' grows a forest in greedy or random order: valid rules "
               "are 'gs', 'gsl', 'gsd', 'random' (tree='red-black' or 'partition' take any rule)");
   } else {
-    require(o.tree == TreeKind::Grow, "tree='red-black' and tree='partition' need blocks='tree'");
+    require(o.tree == TreeKind::Grow, "tree='red-black' or tree='partition' needs blocks='tree'");
   }
 }
 
@@ -85,6 +48,29 @@ void Solver::Impl::refresh_s() {
   for (Index v = 0; v < nv; ++v) {
     s[v] = min_norm_sub(x[v], g[v], P.l1[v], P.nonneg);
     opt = std::max(opt, std::abs(s[v]));
+  }
+}
+
+void Solver::Impl::plan() {
+  o.blocks = resolve_blocks(o.blocks, o.rule);
+  check_combination(P, o);
+  if (o.blocks == Blocks::Variable) select = Select::Variable;
+  else if (o.blocks == Blocks::Tree && o.tree == TreeKind::Grow) select = Select::GrowForest;
+  else select = Select::Partition;
+  // the true Hessian of a quadratic (and of least squares) is its Lipschitz matrix, so Newton
+  // is the Lipschitz-matrix step there; on forest blocks without L1 that step is an exact solve
+  // by message passing; Newton with non-negativity is the paper's two-metric projection
+  const bool hessian_is_bound = quad || P.loss == Loss::LeastSquares;
+  switch (o.update) {
+    case Update::Gradient: step = Step::Gradient; break;
+    case Update::MessagePassing: step = Step::MessagePassing; break;
+    case Update::Newton:
+      if (P.nonneg) { step = Step::TwoMetric; break; }
+      if (!hessian_is_bound) { step = Step::Newton; break; }
+      [[fallthrough]];
+    case Update::Lipschitz:
+      step = !prox && o.blocks == Blocks::Tree ? Step::MessagePassing : Step::LipschitzMatrix;
+      break;
   }
 }
 
@@ -99,7 +85,7 @@ void Solver::Impl::setup() {
   require(P.l1.size() == nv && P.l2.size() == nv, "penalty weights must have one entry per variable");
   require((P.l1.array() >= 0).all() && (P.l2.array() >= 0).all(), "penalties must be >= 0");
   prox = P.nonneg || P.l1.maxCoeff() > 0;
-  check_combination(P, o);
+  plan();
   x = VectorXd::Zero(nv);
   if (P.x0.size()) {
     require(P.x0.size() == nv, "x0 must have one entry per variable");
@@ -151,9 +137,11 @@ Index Solver::Impl::run(Index iters) {
   while (done < iters && !conv && std::isfinite(fval) && std::isfinite(opt)) {
     check();
     auto ts = std::chrono::steady_clock::now();
-    if (o.blocks == Blocks::Variable) select_variable();
-    else if (o.blocks == Blocks::Tree && o.tree == TreeKind::Grow) select_tree();
-    else select_fixed();
+    switch (select) {
+      case Select::Variable: select_variable(); break;
+      case Select::GrowForest: select_tree(); break;
+      case Select::Partition: select_fixed(); break;
+    }
     update_block();
     if (inc) refresh_after_update();
     else refresh_s();
@@ -201,5 +189,6 @@ const std::vector<double>& Solver::hist_time() const { return p_->ht; }
 const std::vector<Index>& Solver::last_block() const { return p_->block; }
 const std::vector<std::vector<Index>>& Solver::partition() const { return p_->parts; }
 bool Solver::uses_priority() const { return p_->use_heap; }
+const Options& Solver::options() const { return p_->o; }
 
 }  // namespace adasolve::bcd

@@ -174,19 +174,17 @@ void Solver::Impl::update_block() {
   VectorXd gb(m), xb(m), lam(m);
   for (Index a = 0; a < m; ++a) { gb[a] = g[b[a]]; xb[a] = x[b[a]]; lam[a] = P.l1[b[a]]; }
   VectorXd d;
-  Update up = o.update;
-  if (P.nonneg && up == Update::Newton) {  // the paper's two-metric projection ("TMP-NN")
-    apply(b, two_metric_step(b, gb, xb, lam));
-    return;
-  }
-  if (quad && up == Update::Newton) up = Update::Lipschitz;  // exact Hessian = bound
-  if (P.loss == Loss::LeastSquares && up == Update::Newton) up = Update::Lipschitz;
-  switch (up) {
-    case Update::MessagePassing: {
+  // the step was chosen once, by plan()
+  switch (step) {
+    case Step::TwoMetric: {  // the paper's two-metric projection ("TMP-NN")
+      d = two_metric_step(b, gb, xb, lam);
+      break;
+    }
+    case Step::MessagePassing: {  // exact block minimiser on a forest, O(|b|)
       d = tree_solve(P.A, b, -gb);
       break;
     }
-    case Update::Gradient: {
+    case Step::Gradient: {
       double L;
       if (parts.empty()) L = lipschitz_of(b);
       else L = block_L(cur_part);
@@ -199,12 +197,9 @@ void Solver::Impl::update_block() {
       }
       break;
     }
-    case Update::Lipschitz: {
+    case Step::LipschitzMatrix: {
       const bool cached = !parts.empty();
-      if (!prox && forest_blocks()) {
-        // the block minimiser of a quadratic on a forest: message passing gives it in O(|b|)
-        d = tree_solve(P.A, b, -gb);
-      } else if (!prox) {
+      if (!prox) {
         if (cached) d = -block_inv(cur_part).solve(gb);
         else {
           MatrixXd H = block_hessian(b, false);
@@ -216,7 +211,7 @@ void Solver::Impl::update_block() {
       }
       break;
     }
-    case Update::Newton: {
+    case Step::Newton: {
       MatrixXd H = block_hessian(b, true);
       H.diagonal().array() += 1e-12 * (1.0 + H.diagonal().cwiseAbs().maxCoeff());
       if (!prox) d = -H.ldlt().solve(gb);
