@@ -58,19 +58,19 @@ def _option(value: Any, name: str, enum) -> Any:
     return names[check_choice(value, name, names)]
 
 
-def _solver(problem, *, rule="gsl", blocks="auto", update="lipschitz", tree="grow", block_size=5,
-            tol=1e-6, seed=0, x0=None, gram_limit=None, priority=None):
-    """The C++ engine for a problem, options parsed here (used by bcd_minimize, tests, bench)."""
+_ENUMS = {"rule": Rule, "blocks": Blocks, "update": Update, "tree": Tree}
+
+
+def _solver(problem, *, x0=None, **options):
+    """The C++ engine for a problem (used by bcd_minimize, tests and the benchmark).
+
+    ``options`` are fields of ``_core.bcd.Options`` (rule, blocks, update, tree, block_size, tol,
+    seed, gram_limit, priority), strings parsed by :func:`_option`; the fields not given keep the
+    C++ defaults.
+    """
     o = _core.bcd.Options()
-    o.rule = _option(rule, "rule", Rule)
-    o.blocks = _option(blocks, "blocks", Blocks)
-    o.update = _option(update, "update", Update)
-    o.tree = _option(tree, "tree", Tree)
-    o.block_size, o.tol, o.seed = int(block_size), float(tol), int(seed)
-    if gram_limit is not None:
-        o.gram_limit = int(gram_limit)
-    if priority is not None:
-        o.priority = int(priority)
+    for key, value in options.items():
+        setattr(o, key, _option(value, key, _ENUMS[key]) if key in _ENUMS else value)
     return _core.bcd.Solver(**problem._engine_args(), options=o,
                             x0=None if x0 is None else np.ascontiguousarray(x0, dtype=np.float64))
 
@@ -334,7 +334,8 @@ def bcd_minimize(
         blocks in 32 of its 36 like-for-like comparisons; with random, cyclic and Lipschitz
         sampling fixed blocks did better, and gsq on variable blocks costs about ten Hessian
         products per iteration, so that it lost to fixed blocks in wall time in every case
-        measured. Pass ``blocks="fixed"`` for the former default (contiguous blocks).
+        measured. ``blocks="fixed"`` gives contiguous blocks in index order (the default of
+        earlier versions).
     update : {"gradient", "lipschitz", "newton", "message-passing"}
         Gradient step ``1/L_b``; step with the block's Lipschitz matrix (upper-bound Hessian);
         Newton step with the true block Hessian and backtracking; exact solve on forest blocks by
