@@ -6,9 +6,10 @@ Run: ``flock /tmp/adasolve-bench.lock python -m bench bcd [--quick] [--no-figure
 Sections:
 - greedy iteration vs full gradient: engine time per iteration (selection + update + bookkeeping)
   with tournament trees and with a full scan, against one full gradient (scipy SpMV);
-- the paper's figures (Nutini, Laradji, Schmidt, JMLR 2022): f(x) - f* on a log scale against
-  iterations and time, datasets A-E at full size, blocks of 5, 50 and 100, saved as
-  ``docs/bcd_*.png``;
+- the paper's figures (Nutini, Laradji, Schmidt, JMLR 2022): f(x) - f* against iterations and
+  time, datasets A-E at full size, blocks of 5, 50 and 100; the curves are saved to
+  ``bench/results/bcd_curves.json`` and drawn by ``bench/bcd_plot.py`` as ``docs/bcd_*.svg/png``
+  (``--figure-data`` runs only the curves the figures show);
 - the qualitative orderings the paper reports, checked on the same runs.
 """
 
@@ -24,16 +25,22 @@ import scipy.sparse.linalg as spla
 
 from bench._common import environment, timeit, write_results
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-
 
 # ----------------------------------------------------------------------------- helpers
 def _run(prob, budget_s, **kw):
-    """bcd_minimize with a wall-time cap per curve (the callback stops it)."""
+    """bcd_minimize with a wall-time cap per curve (the callback stops it). The clock starts at
+    the first iteration, so that the set-up (copying the design) does not eat the budget."""
     from adasolve import bcd_minimize
 
-    deadline = time.perf_counter() + budget_s
-    return bcd_minimize(prob, tol=0.0, seed=0, callback=lambda xk: time.perf_counter() > deadline, **kw)
+    deadline = []
+
+    def stop(xk):
+        now = time.perf_counter()
+        if not deadline:
+            deadline.append(now + budget_s)
+        return now > deadline[0]
+
+    return bcd_minimize(prob, tol=0.0, seed=0, callback=stop, **kw)
 
 
 def _lp_fstar(prob):
@@ -55,8 +62,8 @@ def _ls_fstar(prob):
 # ----------------------------------------------------------------------------- micro-benchmark
 def bench_priority(quick):
     """Time per greedy iteration (trees / scan) against one full gradient."""
-    from adasolve import _core
-    from adasolve.bcd import LeastSquares, datasets
+    from adasolve.bcd import datasets
+    from adasolve.bcd.engine import _solver
 
     m_d, n_e, (n_a, p_a) = (20, 500, (200, 2000)) if quick else (50, 2000, (1000, 10000))
     A = datasets.make_A(n_a, p_a, seed=0, sparse=True)
@@ -80,8 +87,8 @@ def bench_priority(quick):
                 continue
             t = {}
             for pr in (-1, 1, 0):
-                eng = _core.bcd.Solver(**prob._engine_args(), rule=rule, blocks=blocks, update="lipschitz",
-                                       block_size=5, tol=0.0, seed=0, gram_limit=0, priority=pr)
+                eng = _solver(prob, rule=rule, blocks=blocks, update="lipschitz", block_size=5, tol=0.0, seed=0,
+                              gram_limit=0, priority=pr)
                 eng.run(iters)
                 t[pr] = (float(np.median(np.diff(eng.hist_time))), eng.uses_priority)
             rows.append({"problem": name, "n vars": prob.n_vars, "blocks": blocks, "rule": rule, "k": 5,
@@ -92,59 +99,32 @@ def bench_priority(quick):
     return rows
 
 
-# ----------------------------------------------------------------------------- figures
+# ----------------------------------------------------------------------------- curves
 LABEL = {"sorted": "FB", "variable": "VB"}
+CURVES = Path(__file__).resolve().parent / "results" / "bcd_curves.json"
+
+
+def _thin(n, m=240):
+    """At most about m indices of a curve of n points: all of the start, log-spaced after."""
+    if n <= m:
+        return np.arange(n)
+    return np.unique(np.r_[np.arange(20), np.geomspace(20, n - 1, m - 20).astype(int), n - 1])
 
 
 class Figure:
-    """A grid of panels (rows: problems, columns: block sizes), against iterations and time."""
+    """The curves of one figure (f(x) - f* against iterations and time), saved for bench/bcd_plot.py."""
 
     def __init__(self, name, title, max_iter=500):
-        self.name, self.title, self.panels, self.max_iter = name, title, {}, max_iter
+        self.name, self.title, self.max_iter, self.curves = name, title, max_iter, []
 
-    def add(self, row, col, label, res, fstar, ls="-", color_key=None):
+    def add(self, row, col, label, res, fstar, ls="-", color_key=None, **meta):
         gap = res.history["fun"] - fstar
         floor = 1e-12 * max(1.0, abs(fstar))
-        key = color_key or label
-        self.colors = getattr(self, "colors", {})
-        color = self.colors.setdefault(key, f"C{len(self.colors) % 10}" if len(self.colors) < 10
-                                       else ("#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#000000",
-                                             "#aec7e8", "#ffbb78", "#98df8a")[(len(self.colors) - 10) % 8])
-        self.panels.setdefault((row, col), []).append((label, np.maximum(gap, floor), res.history["time"], ls, color))
+        idx = _thin(gap.size)
+        self.curves.append({"figure": self.name, "row": row, "col": col, "label": label, "max_iter": self.max_iter, **meta,
+                            "iteration": idx.tolist(), "gap": np.maximum(gap, floor)[idx].tolist(),
+                            "time": np.asarray(res.history["time"])[idx].tolist()})
         return gap
-
-    def save(self):
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        rows = list(dict.fromkeys(r for r, _ in self.panels))
-        cols = list(dict.fromkeys(c for _, c in self.panels))
-        for axis in ("iterations", "time"):
-            fig, axes = plt.subplots(len(rows), len(cols), figsize=(4.6 * len(cols), 3.3 * len(rows)), squeeze=False)
-            busiest = max(self.panels, key=lambda rc: len(self.panels[rc]))
-            for i, r in enumerate(rows):
-                for j, c in enumerate(cols):
-                    ax = axes[i][j]
-                    for label, gap, t, ls, color in self.panels.get((r, c), []):
-                        xs = np.arange(gap.size) if axis == "iterations" else t
-                        if axis == "iterations":
-                            gap, xs = gap[:self.max_iter + 1], xs[:self.max_iter + 1]
-                        ax.semilogy(xs, gap, ls=ls, label=label, lw=1.2, color=color)
-                    ax.set_title(f"{r}, {c}", fontsize=9)
-                    ax.grid(alpha=0.3)
-                    ax.set_xlabel("iterations" if axis == "iterations" else "time (s)", fontsize=8)
-                    ax.tick_params(labelsize=7)
-                    if j == 0:
-                        ax.set_ylabel("f(x) - f*", fontsize=8)
-                    if (r, c) == busiest:
-                        ax.legend(fontsize=5.5, ncol=2, loc="lower left")
-            fig.suptitle(self.title + (" (against wall time)" if axis == "time" else ""), fontsize=10)
-            fig.tight_layout()
-            path = DOCS / (f"bcd_{self.name}.png" if axis == "iterations" else f"bcd_{self.name}_time.png")
-            fig.savefig(path, dpi=80)
-            plt.close(fig)
 
 
 def _at(gap, it):
@@ -165,13 +145,20 @@ def _check(checks, claim, problem, k, setting, ours, other, fstar):
                    "iters to floor other": "-" if rb is None else rb, "holds": bool(holds)})
 
 
-def figures(quick, budget=2.0):
+# what bench/bcd_plot.py draws: `--figure-data` runs only these curves
+SHOWN = {"rules": {"k": (50,), "rules": ("random", "cyclic", "gs", "gsl")},
+         "updates": {"k": (5,), "rules": ("gsl",)}}
+
+
+def figures(quick, budget=2.0, shown_only=False):
     from adasolve.bcd import datasets
 
-    DOCS.mkdir(exist_ok=True)
     iters = 100 if quick else 500
     budget = min(budget, 0.5) if quick else budget
     ks = (5, 50, 100)
+    rule_ks = SHOWN["rules"]["k"] if shown_only else ks
+    rule_set = SHOWN["rules"]["rules"] if shown_only else ("random", "cyclic", "lipschitz", "gs", "gsl", "gsd")
+    upd_ks = SHOWN["updates"]["k"] if shown_only else (5, 50)
     if quick:
         probs = {"A": datasets.make_A(100, 400, sparse=True), "B": datasets.make_B(100, 400, sparse=True),
                  "C": datasets.make_C(100, 100, 10, sparse=True), "D": datasets.make_D(20, 16),
@@ -184,11 +171,11 @@ def figures(quick, budget=2.0):
     # f*: least squares with n < p and logistic / softmax on separable data (p K > n, full row
     # rank) have minimum 0 (an infimum for B and C); the quadratics are solved directly
     fstar = {"A": _ls_fstar(probs["A"]), "B": 0.0, "C": 0.0, "D": _lp_fstar(probs["D"]), "E": _lp_fstar(probs["E"])}
-    results, checks = [], []
+    results, checks, curves = [], [], []
 
-    def record(fig, name, k, label, res, ls="-", color_key=None):
+    def record(fig, name, k, label, res, ls="-", color_key=None, **meta):
         row, col = (name, f"k={k}") if k else ("label propagation", name)
-        gap = fig.add(row, col, label, res, fstar[name], ls, color_key)
+        gap = fig.add(row, col, label, res, fstar[name], ls, color_key, problem=name, k=k, **meta)
         results.append({"figure": fig.name, "problem": name, "k": k, "config": label, "iterations": res.nit,
                         "time s": float(res.history["time"][-1]), "f-f* at end": float(gap[-1]),
                         "f-f* at iter 100": _at(gap, 100)})
@@ -199,26 +186,28 @@ def figures(quick, budget=2.0):
                           "(sorted) blocks, dotted; VB = variable blocks, solid")
     gaps = {}
     for name, prob in probs.items():
-        for k in ks:
-            for rule in ("random", "cyclic", "lipschitz", "gs", "gsl", "gsd"):
+        for k in rule_ks:
+            for rule in rule_set:
                 for blocks in ("sorted", "variable"):
                     res = _run(prob, budget, rule=rule, blocks=blocks, update="gradient", block_size=k, maxiter=iters)
                     gaps[name, k, rule, blocks] = record(fig, name, k, f"{rule}-{LABEL[blocks]}", res,
-                                                         ls="-" if blocks == "variable" else ":", color_key=rule)
+                                                         ls="-" if blocks == "variable" else ":", color_key=rule,
+                                                         rule=rule, blocks=blocks, update="gradient")
             for blocks in ("sorted", "variable"):
                 _check(checks, "greedy (gsl) beats random", name, k, f"{LABEL[blocks]}, gradient",
                        gaps[name, k, "gsl", blocks], gaps[name, k, "random", blocks], fstar[name])
             _check(checks, "variable beats fixed blocks", name, k, "gsl, gradient", gaps[name, k, "gsl", "variable"],
                    gaps[name, k, "gsl", "sorted"], fstar[name])
-    fig.save()
+    curves += fig.curves
 
     # --- Figure: matrix (Lipschitz-matrix) and Newton updates vs gradient updates (fig 5 / 11 / 12)
     fig = Figure("updates", "Greedy rules with gradient (dotted), Lipschitz-matrix (solid) and Newton (dashed) "
                             "block updates")
     for name in ("A", "B", "C"):
         prob = probs[name]
-        for k in (5, 50):
-            for rule in ("gs", "gsl", "gsd", "gsq") if k == 5 else ("gsl", "gsq"):
+        for k in upd_ks:
+            for rule in SHOWN["updates"]["rules"] if shown_only else (
+                    ("gs", "gsl", "gsd", "gsq") if k == 5 else ("gsl", "gsq")):
                 gm = {}
                 for blocks in ("sorted", "variable"):
                     upds = ("gradient", "lipschitz") + (("newton",) if name in ("B", "C") else ())
@@ -227,14 +216,14 @@ def figures(quick, budget=2.0):
                         res = _run(prob, budget, rule=rule, blocks=blocks, update=upd, block_size=k, maxiter=iters)
                         ls = {"gradient": ":", "lipschitz": "-", "newton": "--"}[upd]
                         g[upd] = record(fig, name, k, f"{rule}-{LABEL[blocks]}-{upd[:4]}", res, ls=ls,
-                                        color_key=f"{rule}-{blocks}")
+                                        color_key=f"{rule}-{blocks}", rule=rule, blocks=blocks, update=upd)
                     for upd in upds[1:]:
                         _check(checks, f"{upd} update beats gradient update", name, k, f"{rule}-{LABEL[blocks]}",
                                g[upd], g["gradient"], fstar[name])
                     gm[blocks] = g["lipschitz"]
                 _check(checks, "variable beats fixed blocks", name, k, f"{rule}, lipschitz", gm["variable"],
                        gm["sorted"], fstar[name])
-    fig.save()
+    curves += fig.curves
 
     # --- Figure: non-negative L1 least squares (fig 7): PG, PN (exact block QP), TMP
     fig = Figure("nonneg", "Non-negative L1 least squares (A, lambda=50000): PG = projected gradient, "
@@ -253,7 +242,8 @@ def figures(quick, budget=2.0):
     fstar["A nonneg L1"] = fs
     for (k, lab, blocks), res in runs.items():
         gaps[k, lab, blocks] = record(fig, "A nonneg L1", k, f"{lab}-{LABEL[blocks]}", res,
-                                      ls="-" if blocks == "variable" else ":", color_key=lab)
+                                      ls="-" if blocks == "variable" else ":", color_key=lab, rule="gsd",
+                                      blocks=blocks, update=lab)
     for k in ks:
         for lab in ("PN", "TMP"):
             for blocks in ("sorted", "variable"):
@@ -261,7 +251,7 @@ def figures(quick, budget=2.0):
                        gaps[k, lab, blocks], gaps[k, "PG", blocks], fs)
         _check(checks, "variable beats fixed blocks", "A nonneg L1", k, "gsd, TMP", gaps[k, "TMP", "variable"],
                gaps[k, "TMP", "sorted"], fs)
-    fig.save()
+    curves += fig.curves
 
     # --- Figure: message passing on tree blocks vs flat blocks on label propagation (fig 6)
     fig = Figure("trees", "Label propagation: forest blocks solved by message passing vs flat blocks", iters)
@@ -284,7 +274,7 @@ def figures(quick, budget=2.0):
             # so that the time plot compares like with like (the iteration plot shows 500)
             flat = kw["blocks"] != "tree"
             res = _run(prob, min(budget, 1.0) if flat else budget, maxiter=100 * iters if flat else iters, **kw)
-            g[label] = record(fig, name, 0, label, res, ls=ls)
+            g[label] = record(fig, name, 0, label, res, ls=ls, config=label)
             times[label] = res.history["time"]
         for ours, other in (("greedy tree (gsl)", f"gsl-FB k={kg} exact"), ("tree partition", f"gsl-FB k={kg} exact"),
                             ("red-black", f"gsl-FB k={kg} exact"), ("greedy tree (gsl)", f"gsl-VB k={kg} exact"),
@@ -301,23 +291,45 @@ def figures(quick, budget=2.0):
                 checks.append({"claim": f"{ours} beats {other} in time", "problem": name, "k": "",
                                "setting": f"at {T:.3g} s", "at iteration": "", "f-f* ours": a, "f-f* other": b,
                                "iters to floor ours": "", "iters to floor other": "", "holds": a < b})
-    fig.save()
-    return results, checks
+    curves += fig.curves
+    return results, checks, curves
+
+
+def _save_curves(curves, quick, budget):
+    import json
+
+    from bench import bcd_plot
+
+    meta = {"environment": environment(threads=1), "budget_s": budget,
+            "sizes": "quick" if quick else "full (A, B 1000x10000, C 1000x1000x50, D 50x50, E 2000)"}
+    CURVES.write_text(json.dumps({"meta": meta, "curves": curves}))
+    print("wrote", CURVES)
+    if not quick:  # the user guide's figures come from full-size runs only
+        bcd_plot.main(["--curves", str(CURVES)])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench bcd")
     ap.add_argument("--quick", action="store_true", help="small sizes, seconds")
     ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument("--figure-data", action="store_true",
+                    help="only the curves the figures show (bench/results/bcd_curves.json and docs/bcd_*.svg/png); "
+                         "the results tables are left as they are")
     ap.add_argument("--budget", type=float, default=2.0, help="seconds of wall time per curve (default 2)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.figure_data:
+        _, _, curves = figures(args.quick, args.budget, shown_only=True)
+        _save_curves(curves, args.quick, args.budget)
+        print(f"total wall {time.perf_counter() - t0:.0f} s")
+        return 0
     sections = {"Greedy iteration vs one full gradient (k = 5, Lipschitz-matrix update)": bench_priority(args.quick)}
     if not args.no_figures:
-        results, checks = figures(args.quick, args.budget)
+        results, checks, curves = figures(args.quick, args.budget)
         n_hold = sum(c["holds"] for c in checks)
         sections[f"Paper's qualitative orderings ({n_hold} of {len(checks)} hold)"] = checks
         sections["Paper figures: every curve (f* as in the notes)"] = results
+        _save_curves(curves, args.quick, args.budget)
     notes = ("quick sizes" if args.quick else "full sizes: A, B 1000x10000 (CSR, 7 % dense), C 1000x1000x50 "
              "classes, D 50x50 lattice, E 2000-node two moons") + \
         f"; at most 500 iterations and {args.budget:g} s of wall time per curve; total wall {time.perf_counter() - t0:.0f} s"

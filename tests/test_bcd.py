@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 
 from adasolve import _core, bcd_minimize
 from adasolve.bcd import LabelPropagation, LeastSquares, Logistic, Softmax
+from adasolve.bcd.engine import _solver
 
 RULES = ["cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq"]
 FLAT_BLOCKS = ["fixed", "sorted", "random", "variable"]
@@ -240,8 +241,8 @@ def _knn_graph(n=60, k=4, seed=0):
 
 
 def _partition(prob, tree):
-    eng = _core.bcd.Solver(**prob._engine_args(), rule="cyclic", blocks="tree", update="message-passing",
-                           block_size=1, tol=0.0, seed=0, tree=tree)
+    eng = _solver(prob, rule="cyclic", blocks="tree", update="message-passing", block_size=1, tol=0.0, seed=0,
+                  tree=tree)
     return [np.asarray(b) for b in eng.partition]
 
 
@@ -363,8 +364,8 @@ def test_priority_trees_match_scan(name, rule, blocks):
     prob = SPARSE[name]
     runs = {}
     for priority in (1, 0):
-        eng = _core.bcd.Solver(**prob._engine_args(), rule=rule, blocks=blocks, update="lipschitz", block_size=3,
-                               tol=0.0, seed=0, gram_limit=0, priority=priority)
+        eng = _solver(prob, rule=rule, blocks=blocks, update="lipschitz", block_size=3, tol=0.0, seed=0,
+                      gram_limit=0, priority=priority)
         eng.run(150)
         assert eng.uses_priority == (priority == 1)
         runs[priority] = eng
@@ -380,7 +381,7 @@ def test_priority_auto_choice():
     X, y = _data()
 
     def eng(prob, **kw):
-        return _core.bcd.Solver(**prob._engine_args(), update="lipschitz", tol=0.0, seed=0, **kw)
+        return _solver(prob, update="lipschitz", tol=0.0, seed=0, **kw)
 
     assert eng(lp, rule="gsl", blocks="variable", block_size=5).uses_priority  # few changes per update
     assert not eng(lp, rule="gsl", blocks="variable", block_size=100).uses_priority  # most change
@@ -513,3 +514,51 @@ def test_bad_inputs():
     W, yy, lab = _lattice()
     with pytest.raises(ValueError, match="symmetric"):
         LabelPropagation(sp.triu(W), yy, lab)
+
+
+# ----------------------------------------------------------------------------- options, decided once
+def test_options_parsed_once_case_insensitive():
+    prob = PROBLEMS["ls"][0]
+    a = bcd_minimize(prob, rule="gsl", blocks="variable", update="lipschitz", maxiter=40, tol=0)
+    b = bcd_minimize(prob, rule="GSL", blocks="Variable", update="LIPSCHITZ", maxiter=40, tol=0)
+    np.testing.assert_array_equal(a.x, b.x)
+    eng = _solver(prob, rule="GsQ", blocks="FIXED", update="Newton")
+    assert (eng.options.rule, eng.options.blocks, eng.options.update) == (
+        _core.bcd.Rule.gsq, _core.bcd.Blocks.fixed, _core.bcd.Update.newton)
+    lp = LabelPropagation(*_lattice())
+    assert _solver(lp, rule="cyclic", blocks="TREE", tree="Red-Black",
+                   update="Message-Passing").options.tree == _core.bcd.TreeKind.red_black
+    with pytest.raises(TypeError, match="rule must be a string"):
+        bcd_minimize(prob, rule=3)
+    with pytest.raises(ValueError, match="unknown blocks 'varaible'; valid values are: 'fixed'"):
+        bcd_minimize(prob, blocks="varaible")
+
+
+def test_python_and_cpp_defaults_agree():
+    import inspect
+
+    from adasolve.bcd.engine import Blocks, Rule, Tree, Update, _option
+
+    sig = inspect.signature(bcd_minimize).parameters
+    cpp = _core.bcd.Options()
+    assert _option(sig["rule"].default, "rule", Rule) == cpp.rule
+    assert _option(sig["blocks"].default, "blocks", Blocks) == cpp.blocks
+    assert _option(sig["update"].default, "update", Update) == cpp.update
+    assert _option(sig["tree"].default, "tree", Tree) == cpp.tree
+    assert sig["block_size"].default == cpp.block_size and sig["tol"].default == cpp.tol
+
+
+@pytest.mark.parametrize("rule,resolved", [("gs", "variable"), ("gsl", "variable"), ("gsd", "variable"),
+                                           ("gsq", "sorted"), ("cyclic", "sorted"), ("random", "sorted"),
+                                           ("lipschitz", "sorted")])
+def test_auto_blocks(rule, resolved):
+    # blocks="auto" (the default) is exactly the block structure it resolves to
+    prob = PROBLEMS["ls"][0]
+    eng = _solver(prob, rule=rule)
+    assert eng.options.blocks == getattr(_core.bcd.Blocks, resolved)
+    assert _core.bcd.resolve_blocks(_core.bcd.Blocks.auto, getattr(_core.bcd.Rule, rule)) == eng.options.blocks
+    a = bcd_minimize(prob, rule=rule, maxiter=30, tol=0, seed=1)
+    b = bcd_minimize(prob, rule=rule, blocks=resolved, maxiter=30, tol=0, seed=1)
+    np.testing.assert_array_equal(a.x, b.x)
+    # blocks given explicitly are kept
+    assert _solver(prob, rule=rule, blocks="fixed").options.blocks == _core.bcd.Blocks.fixed

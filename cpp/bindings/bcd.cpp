@@ -44,25 +44,12 @@ Eigen::VectorXd to_vec(const py::object& o) {
   return Eigen::Map<const Eigen::VectorXd>(a.data(), a.size());
 }
 
-std::unique_ptr<bcd::Solver> make_solver(const std::string& loss, const py::object& X,
-                                         const py::object& y, const py::object& Y,
-                                         const py::object& l1, const py::object& l2, bool nonneg,
-                                         const std::string& rule, const std::string& blocks,
-                                         const std::string& update, Index block_size, double tol,
-                                         std::uint64_t seed, Index gram_limit,
-                                         const py::object& x0, const std::string& tree, int priority) {
+std::unique_ptr<bcd::Solver> make_solver(bcd::Loss loss, const py::object& X, const py::object& y,
+                                         const py::object& Y, const py::object& l1,
+                                         const py::object& l2, bool nonneg,
+                                         const bcd::Options& o, const py::object& x0) {
   bcd::ProblemData P;
-  P.loss = bcd::parse_loss(loss);
-  bcd::Options o;
-  o.rule = bcd::parse_rule(rule);
-  o.blocks = bcd::parse_blocks(blocks);
-  o.update = bcd::parse_update(update);
-  o.tree = bcd::parse_tree(tree);
-  o.priority = priority;
-  o.block_size = block_size;
-  o.tol = tol;
-  o.seed = seed;
-  o.gram_limit = gram_limit;
+  P.loss = loss;
   P.nonneg = nonneg;
   P.l1 = to_vec(l1);
   P.l2 = to_vec(l2);
@@ -108,12 +95,55 @@ py::array_t<double> vec_out(const std::vector<double>& v) {
 }  // namespace
 
 void bind_bcd(py::module_ m) {
+  // One enum per choice; Python's one parser (adasolve.bcd.engine._option) maps the user's
+  // strings onto these names ('-' in a string is '_' here).
+  py::enum_<bcd::Loss>(m, "Loss")
+      .value("least_squares", bcd::Loss::LeastSquares)
+      .value("logistic", bcd::Loss::Logistic)
+      .value("softmax", bcd::Loss::Softmax)
+      .value("quadratic", bcd::Loss::Quadratic);
+  py::enum_<bcd::Rule>(m, "Rule")
+      .value("cyclic", bcd::Rule::Cyclic)
+      .value("random", bcd::Rule::Random)
+      .value("lipschitz", bcd::Rule::Lipschitz)
+      .value("gs", bcd::Rule::GS)
+      .value("gsl", bcd::Rule::GSL)
+      .value("gsd", bcd::Rule::GSD)
+      .value("gsq", bcd::Rule::GSQ);
+  py::enum_<bcd::Blocks>(m, "Blocks")
+      .value("fixed", bcd::Blocks::Fixed)
+      .value("sorted", bcd::Blocks::Sorted)
+      .value("random", bcd::Blocks::Random)
+      .value("variable", bcd::Blocks::Variable)
+      .value("tree", bcd::Blocks::Tree)
+      .value("auto", bcd::Blocks::Auto);
+  py::enum_<bcd::Update>(m, "Update")
+      .value("gradient", bcd::Update::Gradient)
+      .value("lipschitz", bcd::Update::Lipschitz)
+      .value("newton", bcd::Update::Newton)
+      .value("message_passing", bcd::Update::MessagePassing);
+  py::enum_<bcd::TreeKind>(m, "TreeKind")
+      .value("grow", bcd::TreeKind::Grow)
+      .value("red_black", bcd::TreeKind::RedBlack)
+      .value("partition", bcd::TreeKind::Partition);
+  m.def("resolve_blocks", &bcd::resolve_blocks, py::arg("blocks"), py::arg("rule"));
+
+  py::class_<bcd::Options>(m, "Options")
+      .def(py::init<>())
+      .def_readwrite("rule", &bcd::Options::rule)
+      .def_readwrite("blocks", &bcd::Options::blocks)
+      .def_readwrite("update", &bcd::Options::update)
+      .def_readwrite("tree", &bcd::Options::tree)
+      .def_readwrite("block_size", &bcd::Options::block_size)
+      .def_readwrite("tol", &bcd::Options::tol)
+      .def_readwrite("seed", &bcd::Options::seed)
+      .def_readwrite("gram_limit", &bcd::Options::gram_limit)
+      .def_readwrite("priority", &bcd::Options::priority);
+
   py::class_<bcd::Solver>(m, "Solver")
       .def(py::init(&make_solver), py::arg("loss"), py::arg("X"), py::arg("y"), py::arg("Y"),
-           py::arg("l1"), py::arg("l2"), py::arg("nonneg"), py::arg("rule"), py::arg("blocks"),
-           py::arg("update"), py::arg("block_size"), py::arg("tol"), py::arg("seed"),
-           py::arg("gram_limit") = 4096, py::arg("x0") = py::none(), py::arg("tree") = "grow",
-           py::arg("priority") = -1)
+           py::arg("l1"), py::arg("l2"), py::arg("nonneg"), py::arg("options"),
+           py::arg("x0") = py::none())
       .def("run", &bcd::Solver::run, py::arg("iters"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("x", [](const bcd::Solver& s) {
         const auto& x = s.x();
@@ -130,7 +160,8 @@ void bind_bcd(py::module_ m) {
       .def_property_readonly("hist_time", [](const bcd::Solver& s) { return vec_out(s.hist_time()); })
       .def_property_readonly("last_block", [](const bcd::Solver& s) { return s.last_block(); })
       .def_property_readonly("partition", [](const bcd::Solver& s) { return s.partition(); })
-      .def_property_readonly("uses_priority", &bcd::Solver::uses_priority);
+      .def_property_readonly("uses_priority", &bcd::Solver::uses_priority)
+      .def_property_readonly("options", [](const bcd::Solver& s) { return bcd::Options(s.options()); });
 
   m.def("tree_solve", [](const py::tuple& A, const std::vector<Index>& block, const py::object& r,
                          bool gabp) {
