@@ -633,9 +633,9 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         _, resid, conv = K.solve(target, int(opts["max_inner"]), float(opts["inner_max_seconds"]))
         return bool(conv)
 
-    # least-squares multiplier estimate (IPOPT): [[I, G^T], [G, 0]] [d; y] = -[grad f - zL + zU; 0]
-    y = np.zeros(m)
-    if m:
+    def ls_multipliers():
+        """Least-squares multipliers (IPOPT's initial estimate): [[I, G^T], [G, 0]] [d; y]
+        = -[grad f - zL + zU; 0]; None when the solve fails."""
         gz = gw.copy()
         gz[iL] -= zL
         gz[iU] += zU
@@ -643,8 +643,21 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         K0 = kkt(Id, G, gz, np.zeros(m), 0.0, modify=False)
         if solve_kkt(K0, 1.0, np.linalg.norm(gz)):
             y0 = np.asarray(K0.dv)
-            if np.isfinite(y0).all() and np.max(np.abs(y0)) <= 1e3:
-                y = y0
+            if np.isfinite(y0).all():
+                return y0
+        return None
+
+    def stationarity(yv):
+        gl = gw + np.asarray(G.T @ yv).reshape(-1)
+        gl[iL] -= zL
+        gl[iU] += zU
+        return float(np.max(np.abs(gl)))
+
+    y = np.zeros(m)
+    if m:
+        y0 = ls_multipliers()
+        if y0 is not None and np.max(np.abs(y0)) <= 1e3:
+            y = y0
 
     mu = opts["mu_init"]
     mu_min = tol / (opts["kappa_eps"] + 1.0)
@@ -795,10 +808,14 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         Hd = Ht @ dw
         quad = float(dw @ Hd) + last_shift * float(dw @ dw)
         lin_r = float(np.abs(r + np.asarray(G @ dw).reshape(-1)).sum()) if m else 0.0
-        if theta > lin_r:
-            need = (Dphi + 0.5 * max(quad, 0.0)) / (0.9 * (theta - lin_r))
-            if nu < need:
-                nu = need + 1.0
+        need = (Dphi + 0.5 * max(quad, 0.0)) / (0.9 * (theta - lin_r)) if theta > lin_r else 0.0
+        # nu >= need makes dw a descent direction (Nocedal & Wright (18.36)); nu above the
+        # multipliers' size makes the penalty exact. A nu kept from early iterations, far
+        # above both, makes the curvature of c dominate the merit function and cuts every
+        # step along a curved constraint (Maratos), so it may come down again.
+        ymax = float(np.max(np.abs(y + dy))) if m else 0.0
+        nu = max(need + 1.0 if nu < need else nu, 0.0)
+        nu = max(min(nu, 10.0 * (max(need, ymax) + 1.0)), need + 1.0 if need > 0 else 0.0)
         D = Dphi + nu * (lin_r - theta)
         phi0 = barrier(w, f) + nu * theta
         alpha = a_max
@@ -857,6 +874,12 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         gw = np.concatenate([g, np.zeros(N - n)])
         Jrow = nlp.J_rows(w[:n])
         G = nlp.G(Jrow)
+        if m and alpha < 0.1:
+            # a short step leaves y + alpha dy far from the multipliers of the new point (and
+            # W, built from y, poor): take the least-squares estimate when it fits better
+            y_ls = ls_multipliers()
+            if y_ls is not None and stationarity(y_ls) < 0.1 * stationarity(y):
+                y = y_ls
         if use_bfgs:
             ya = y[:nlp.active.size]
             Ja, Jo = Jrow, G_old[:nlp.active.size, :n]
