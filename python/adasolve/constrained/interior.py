@@ -663,6 +663,8 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
     mu_min = tol / (opts["kappa_eps"] + 1.0)
     tau = max(opts["tau_min"], 1.0 - mu)
     nu = 1.0
+    nu_floor = 0.0  # raised when the constraint violation stalls (possible infeasibility)
+    theta_hist: list = []
     last_shift = 0.0
     nit = 0
     status, message = 1, IPM_STATUS_MESSAGES[1]
@@ -696,8 +698,9 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
     def barrier(wv, fv):
         return fv - mu * (np.log(wv[iL] - wlL).sum() + np.log(wuU - wv[iU]).sum())
 
-    def infeasible_stationary():
-        """Is w (nearly) a stationary point of 0.5 ||c~||^2 over the bounds while c~ != 0?"""
+    def infeasible_stationary(loose=False):
+        """Is w (nearly) a stationary point of 0.5 ||c~||^2 over the bounds while c~ != 0?
+        (``loose``: when the method cannot go on anyway, a 100x weaker test)"""
         pr = float(np.max(np.abs(r))) if r.size else 0.0
         if pr <= max(10 * tol, 1e-8):
             return False
@@ -713,7 +716,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         distU[iU] = wuU - w[iU]
         scale = np.where(d < 0, np.minimum(1.0, distL), np.minimum(1.0, distU))
         gnorm = float(np.max(np.abs(d * scale)))
-        return gnorm <= 1e-4 * pr * max(1.0, float(abs(G).max()) if m else 1.0)
+        return gnorm <= (1e-2 if loose else 1e-4) * pr * max(1.0, float(abs(G).max()) if m else 1.0)
 
     def make_result():
         st, pr, co = errors(0.0)
@@ -755,7 +758,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
             status, message = 0, IPM_STATUS_MESSAGES[0]
             break
         if nit >= maxiter:
-            if infeasible_stationary():
+            if infeasible_stationary(loose=True):
                 status, message = 2, IPM_STATUS_MESSAGES[2]
             break
         # barrier update (Fiacco-McCormick, possibly several decreases at once)
@@ -816,6 +819,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         ymax = float(np.max(np.abs(y + dy))) if m else 0.0
         nu = max(need + 1.0 if nu < need else nu, 0.0)
         nu = max(min(nu, 10.0 * (max(need, ymax) + 1.0)), need + 1.0 if need > 0 else 0.0)
+        nu = max(nu, nu_floor)
         D = Dphi + nu * (lin_r - theta)
         phi0 = barrier(w, f) + nu * theta
         alpha = a_max
@@ -854,6 +858,14 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
             alpha *= 0.5
         if not accepted:
             if infeasible_stationary():
+                status, message = 2, IPM_STATUS_MESSAGES[2]
+                break
+            if m and float(np.max(np.abs(r))) > 10 * tol and nu < 1e12:
+                # no step decreases the merit while c~ != 0: weight feasibility more (if the
+                # constraints cannot be met, this drives w to a stationary point of ||c~||)
+                nu_floor = 10.0 * max(nu, 1.0)
+                continue
+            if infeasible_stationary(loose=True):
                 status, message = 2, IPM_STATUS_MESSAGES[2]
             else:
                 status, message = 3, IPM_STATUS_MESSAGES[3]
@@ -900,9 +912,15 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         if not ok and solver != "exact" and D >= 0:
             status, message = 9, IPM_STATUS_MESSAGES[9]
             break
-        if nu > 1e10 and infeasible_stationary():
-            status, message = 2, IPM_STATUS_MESSAGES[2]
-            break
+        theta_hist.append(float(np.abs(r).sum()))
+        if m and len(theta_hist) > 10 and float(np.max(np.abs(r))) > 10 * tol and \
+                theta_hist[-1] > 0.99 * min(theta_hist[-11:-1]):
+            # the violation has not dropped by 1% in 10 iterations: weight it more
+            nu_floor = 10.0 * max(nu, 1.0)
+            theta_hist.clear()
+            if infeasible_stationary() or nu_floor > 1e12:
+                status, message = 2, IPM_STATUS_MESSAGES[2]
+                break
         if callback is not None:
             try:
                 if wants_ir:
