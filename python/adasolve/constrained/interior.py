@@ -486,9 +486,9 @@ def minimize_constrained(
     ...                            jac=lambda x: 2 * (x - [2.0, 1.0]),
     ...                            hess=lambda x, v: 2 * np.eye(2),
     ...                            constraints=LinearConstraint([[1.0, 1.0]], -np.inf, 2.0),
-    ...                            bounds=Bounds(0.0, 1.5))
-    >>> res.success, np.round(res.x, 6)
-    (True, array([1.5, 0.5]))
+    ...                            bounds=Bounds(0.0, 1.8))
+    >>> res.success, np.round(res.x, 5), np.round(res.v, 5)
+    (True, array([1.5, 0.5]), array([1.]))
     """
     return _minimize_ipm(fun, x0, jac=jac, constraints=constraints, bounds=bounds, hess=hess,
                          sketch=sketch, sketch_size=sketch_size, tol=tol, maxiter=maxiter,
