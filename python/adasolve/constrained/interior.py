@@ -914,8 +914,10 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
             break
         theta_hist.append(float(np.abs(r).sum()))
         if m and len(theta_hist) > 10 and float(np.max(np.abs(r))) > 10 * tol and \
-                theta_hist[-1] > 0.99 * min(theta_hist[-11:-1]):
-            # the violation has not dropped by 1% in 10 iterations: weight it more
+                theta_hist[-1] > 0.99 * min(theta_hist[-11:-1]) and \
+                infeasible_stationary(loose=True):
+            # the violation has not dropped by 1% in 10 iterations and w is near a stationary
+            # point of it: weight it more (drives w to that point if c~ = 0 has no solution)
             nu_floor = 10.0 * max(nu, 1.0)
             theta_hist.clear()
             if infeasible_stationary() or nu_floor > 1e12:
