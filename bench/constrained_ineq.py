@@ -234,10 +234,10 @@ def bench_scipy(repeats):
                    ours_ms=1e3 * o["wall_s"], tc_f=t_["r"].fun,
                    tc_x_ok=None if xo is None else bool(np.allclose(t_["r"].x, xo, atol=1.5e-5)),
                    tc_ms=1e3 * t_["wall_s"], ratio_ours_tc=o["wall_s"] / t_["wall_s"])
-        if f_ref is not None:
-            row["f_ref"] = f_ref
-            row["ours_f_ok"] = _rel(o["r"].fun, f_ref) <= 1e-6
-            row["tc_f_ok"] = _rel(t_["r"].fun, f_ref) <= 1e-6
+        # same keys in every row (the Markdown table takes its columns from the first)
+        row["f_ref"] = f_ref
+        row["ours_f_ok"] = None if f_ref is None else _rel(o["r"].fun, f_ref) <= 1e-6
+        row["tc_f_ok"] = None if f_ref is None else _rel(t_["r"].fun, f_ref) <= 1e-6
         rows.append(row)
         print(name, f"ours {1e3 * o['wall_s']:.1f} ms tc {1e3 * t_['wall_s']:.1f} ms", flush=True)
     return rows
@@ -341,12 +341,14 @@ def bench_scalable(sizes, tc_timeout):
         if cyipopt is not None:
             res["IPOPT"] = _in_child("ipopt", n, 600)
         res["trust-constr"] = _in_child("trust-constr", n, tc_timeout)
+        keys = ("f", "nit", "ok", "kkt", "wall_s", "peak_rss_mb", "note")
         for name, r in res.items():
-            rows.append(dict(n=n, solver=name, **r))
+            rows.append(dict(n=n, solver=name, **{k: r.get(k) for k in keys}))
             print(n, name, r, flush=True)
         if res["adasolve"].get("wall_s") and res.get("IPOPT", {}).get("wall_s"):
-            rows.append(dict(n=n, solver="ratio adasolve / IPOPT",
-                             wall_s=res["adasolve"]["wall_s"] / res["IPOPT"]["wall_s"]))
+            rows.append(dict(n=n, solver="ratio adasolve / IPOPT", **{k: None for k in keys},
+                             ))
+            rows[-1]["wall_s"] = res["adasolve"]["wall_s"] / res["IPOPT"]["wall_s"]
     return rows
 
 

@@ -499,6 +499,8 @@ def test_bad_x0_and_options():
         _call(sketch="magic")
     with pytest.raises(ValueError, match="jac returned 3 values"):
         _call(jac=lambda x: np.ones(3))
+    with pytest.raises(ValueError, match="x0 has 2 entries"):
+        minimize_constrained(lambda x: x[2] ** 2, [1.0, 1.0], jac=lambda x: np.ones(3))
 
 
 def test_exported():

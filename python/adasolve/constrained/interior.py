@@ -554,6 +554,23 @@ def _minimize_ipm(fun, x0, *, jac, constraints, bounds, hess, sketch, sketch_siz
         return OptimizeResult(x=x0.copy(), fun=float("nan"), success=False, status=status,
                               message=msg, nit=0, kkt_residual=float("nan"))
 
+    for b in blocks:
+        if b.A is not None and b.A.shape[1] != n:
+            raise ValueError(f"{b.name}: LinearConstraint.A has {b.A.shape[1]} columns but "
+                             f"x0 has {n} entries")
+    try:
+        # a function that fails at x0 with IndexError/ValueError most likely expects another
+        # length: say so, naming x0, instead of returning a failed result
+        _call(fun, x0, "fun")
+        if callable(jac):
+            _call(jac, x0, "jac")
+        for b in blocks:
+            _call(b.fun, x0, f"{b.name} fun")
+    except _UserError as exc:
+        if isinstance(exc.__cause__, (IndexError, ValueError)):
+            raise ValueError(f"{exc} when evaluated at x0 (x0 has {n} entries): check that x0 "
+                             "has the length that fun, jac and the constraints expect") from None
+        return fail_result(5, f"{IPM_STATUS_MESSAGES[5]} At x0: {exc}")
     try:
         sparse_hint = any(b.A is not None and sp.issparse(b.A) for b in blocks)
         if not sparse_hint:
@@ -990,7 +1007,7 @@ def _scipy_interior(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=No
             offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
             hobj = hess
 
-            def lag_hess(x, v):
+            def _lagrangian_hess(x, v):
                 H = hobj(x, *args)
                 for b, lo, hi in zip(blocks, offs[:-1], offs[1:]):
                     if b.hess is not None and np.any(v[lo:hi] != 0):
@@ -1000,6 +1017,8 @@ def _scipy_interior(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=No
                         else:
                             H = H + Hc
                 return H
+
+            lag_hess = _lagrangian_hess
     if callback is not None and not _wants_intermediate(callback):
         user_cb = callback
         callback = lambda xk: user_cb(xk)  # noqa: E731
