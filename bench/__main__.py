@@ -21,6 +21,7 @@ FAMILIES = {
     "mfac": "bench.mfac",
     "dag": "bench.dag",
     "constrained": "bench.constrained",
+    "constrained_ineq": "bench.constrained_ineq",
     "gpu": "bench.gpu",
     # M-FAC sharded across torch.distributed ranks; PETSc under MPI (run with mpiexec)
     "mfac_dist": "bench.mfac_dist",

@@ -9,4 +9,7 @@
 
 from .minimize import STATUS_MESSAGES, minimize_eq, sketch_sqp  # noqa: F401
 
+from .interior import IPM_STATUS_MESSAGES, minimize_constrained  # noqa: F401,E402
+
 __all__ = ["minimize_eq"]
+__all__ += ["minimize_constrained"]

@@ -1108,9 +1108,10 @@ def sketch_sqp(fun: Callable, x0: Any, args: tuple = (), jac: Any = None, hess: 
     >>> np.round(res.x, 6)
     array([0.5, 0.5])
     """
-    if bounds is not None:
-        raise ValueError("sketch_sqp does not support bounds; use method='trust-constr' or "
-                         "'SLSQP' for bound constraints")
+    from .interior import _has_inequalities, _scipy_interior  # bounds/inequalities: IPM
+    if _has_inequalities(bounds, constraints):
+        return _scipy_interior(fun, x0, args, jac, hess, hessp, bounds, constraints, callback,
+                               **options)
     if hessp is not None and hess is None:
         raise ValueError("sketch_sqp needs hess (a matrix), not hessp; or omit both for BFGS")
     opts = dict(options)

@@ -23,3 +23,6 @@ __all__ = [
     "hock_schittkowski",
     "pde_control",
 ]
+from ._hs_ineq import HS_INEQ_NAMES, InequalityProblem, hock_schittkowski_ineq  # noqa: E402
+
+__all__ += ["HS_INEQ_NAMES", "InequalityProblem", "hock_schittkowski_ineq"]
