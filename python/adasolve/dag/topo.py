@@ -7,9 +7,8 @@ every node on its predecessors. The numerics live in C++ (``adasolve._core.dag``
 for the least-squares score the inner problem is solved from the Gram matrix with Givens
 updates of a Cholesky factor, and candidate swaps are scored in parallel (OpenMP).
 
-The helpers :func:`simulate_dag`, :func:`simulate_parameters`, :func:`simulate_linear_sem`,
-:func:`count_accuracy` and :func:`is_dag` follow the conventions of the NOTEARS family
-(``notears/utils.py``) without the igraph dependency.
+The simulators live in :mod:`adasolve.dag.simulate`, the metrics in
+:mod:`adasolve.dag.metrics`.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 from scipy.optimize import OptimizeResult
@@ -31,207 +30,11 @@ from .._validation import (
     check_scalar,
 )
 
+from .metrics import _topological_order, is_dag  # noqa: F401  (is_dag: doctests)
+
 __all__ = ["topo_swap"]
 
 _ns = _core.dag
-
-
-# ----------------------------------------------------------------------------------------
-# graph helpers
-
-
-def _topological_order(B: np.ndarray) -> Optional[np.ndarray]:
-    """Kahn's algorithm on the nonzero pattern of ``B`` (rows are parents); None if cyclic.
-
-    Ties are broken by the smallest node index, so the order is deterministic.
-    """
-    A = B != 0
-    d = A.shape[0]
-    indeg = A.sum(axis=0).astype(np.int64)
-    order = []
-    ready = sorted(np.flatnonzero(indeg == 0).tolist())
-    import heapq
-
-    heapq.heapify(ready)
-    while ready:
-        v = heapq.heappop(ready)
-        order.append(v)
-        for c in np.flatnonzero(A[v]):
-            indeg[c] -= 1
-            if indeg[c] == 0:
-                heapq.heappush(ready, int(c))
-    if len(order) != d:
-        return None
-    return np.asarray(order, dtype=np.int64)
-
-
-def is_dag(W: Any) -> bool:
-    """True when the directed graph with adjacency ``W`` (nonzero = edge) has no cycle.
-
-    Examples
-    --------
-    >>> is_dag(np.array([[0, 1], [0, 0]]))
-    True
-    >>> is_dag(np.array([[0, 1], [1, 0]]))
-    False
-    """
-    W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W must be a square matrix, got shape {W.shape}")
-    return _topological_order(W) is not None
-
-
-def simulate_dag(d: int, edges: int, graph_type: str = "ER", seed: Any = None) -> np.ndarray:
-    """Random DAG with about ``edges`` edges, as a binary ``(d, d)`` adjacency (rows are parents).
-
-    ``"ER"``: Erdos-Renyi with exactly ``edges`` edges placed uniformly among the
-    ``d (d - 1) / 2`` node pairs, oriented along a random order. ``"SF"``: scale-free
-    (Barabasi-Albert): node ``v`` attaches ``round(edges / d)`` edges to earlier nodes chosen
-    with probability proportional to in-degree + 1, as igraph's ``Barabasi(directed=True)``
-    does in the NOTEARS code. The nodes are then randomly permuted.
-
-    Examples
-    --------
-    >>> B = simulate_dag(10, 20, "ER", seed=0)
-    >>> int(B.sum()), is_dag(B)
-    (20, True)
-    """
-    d = check_scalar(d, "d", kind=int, low=1)
-    edges = check_scalar(edges, "edges", kind=int, low=0)
-    graph_type = check_choice(graph_type, "graph_type", ["er", "sf"])
-    rng = check_random_state(seed)
-    B = np.zeros((d, d))
-    if graph_type == "er":
-        npairs = d * (d - 1) // 2
-        if edges > npairs:
-            raise ValueError(f"edges must be at most d (d - 1) / 2 = {npairs} for an ER DAG, got {edges}")
-        lo, hi = np.tril_indices(d, k=-1)
-        pick = rng.choice(npairs, size=edges, replace=False)
-        B[lo[pick], hi[pick]] = 1.0  # edge from the later to the earlier index: acyclic
-    else:
-        m = int(round(edges / d))
-        indeg = np.zeros(d)
-        for v in range(1, d):
-            k = min(m, v)
-            if k == 0:
-                continue
-            p = indeg[:v] + 1.0
-            targets = rng.choice(v, size=k, replace=False, p=p / p.sum())
-            B[v, targets] = 1.0
-            indeg[targets] += 1.0
-    perm = rng.permutation(d)
-    return B[np.ix_(perm, perm)]
-
-
-def simulate_parameters(
-    B: Any,
-    w_ranges: Sequence[Tuple[float, float]] = ((-2.0, -0.5), (0.5, 2.0)),
-    seed: Any = None,
-) -> np.ndarray:
-    """Edge weights for the DAG ``B``: each drawn uniformly from one of ``w_ranges`` chosen at random.
-
-    Examples
-    --------
-    >>> W = simulate_parameters(simulate_dag(5, 4, seed=0), seed=0)
-    >>> bool(np.all((W == 0) | (np.abs(W) >= 0.5)))
-    True
-    """
-    B = as_float_array(B, "B", ndim=2)
-    if B.shape[0] != B.shape[1]:
-        raise ValueError(f"B must be square, got shape {B.shape}")
-    rng = check_random_state(seed)
-    W = np.zeros(B.shape)
-    S = rng.integers(len(w_ranges), size=B.shape)
-    for i, (low, high) in enumerate(w_ranges):
-        U = rng.uniform(low=low, high=high, size=B.shape)
-        W += (B != 0) * (S == i) * U
-    return W
-
-
-def simulate_linear_sem(
-    W: Any,
-    n: int,
-    noise: str = "gauss",
-    seed: Any = None,
-    *,
-    noise_scale: Union[None, float, Sequence[float]] = None,
-) -> np.ndarray:
-    """Samples ``X`` (n, d) of the linear SEM ``X = X W + Z``.
-
-    ``noise`` is ``"gauss"``, ``"exp"`` or ``"gumbel"`` (additive noise of scale
-    ``noise_scale``, default 1 for every node: the equal-variance setting), or
-    ``"logistic"``: binary outcomes ``x_j ~ Bernoulli(sigmoid(X w_j))``.
-
-    Examples
-    --------
-    >>> W = simulate_parameters(simulate_dag(5, 4, seed=0), seed=1)
-    >>> simulate_linear_sem(W, 100, "gauss", seed=2).shape
-    (100, 5)
-    """
-    W = as_float_array(W, "W", ndim=2)
-    if W.shape[0] != W.shape[1]:
-        raise ValueError(f"W must be square, got shape {W.shape}")
-    n = check_scalar(n, "n", kind=int, low=1)
-    noise = check_choice(noise, "noise", ["gauss", "exp", "gumbel", "logistic"])
-    rng = check_random_state(seed)
-    d = W.shape[0]
-    if noise_scale is None:
-        scale = np.ones(d)
-    else:
-        scale = np.broadcast_to(np.asarray(noise_scale, dtype=float), (d,)).copy()
-    order = _topological_order(W)
-    if order is None:
-        raise ValueError("W must be a DAG")
-    X = np.zeros((n, d))
-    for j in order:
-        mean = X @ W[:, j]
-        if noise == "gauss":
-            X[:, j] = mean + rng.normal(scale=scale[j], size=n)
-        elif noise == "exp":
-            X[:, j] = mean + rng.exponential(scale=scale[j], size=n)
-        elif noise == "gumbel":
-            X[:, j] = mean + rng.gumbel(scale=scale[j], size=n)
-        else:
-            X[:, j] = rng.binomial(1, 1.0 / (1.0 + np.exp(-mean))).astype(float)
-    return X
-
-
-def count_accuracy(B_true: Any, B_est: Any) -> Dict[str, float]:
-    """Structure-recovery metrics of ``B_est`` against ``B_true`` (NOTEARS definitions).
-
-    Both are ``(d, d)`` adjacency matrices (nonzero = edge, rows are parents); ``B_est`` must
-    be a DAG. Returns ``fdr`` (reversed + false edges over predicted), ``tpr`` (correct over
-    true), ``fpr`` (reversed + false over true non-edges), ``shd`` (extra + missing + reversed)
-    and ``nnz`` (predicted edges).
-
-    Examples
-    --------
-    >>> B = np.array([[0, 1], [0, 0]])
-    >>> count_accuracy(B, B.T)["shd"]
-    1
-    """
-    Bt = np.asarray(B_true) != 0
-    Be = np.asarray(B_est) != 0
-    if Bt.ndim != 2 or Bt.shape[0] != Bt.shape[1]:
-        raise ValueError(f"B_true must be square, got shape {Bt.shape}")
-    if Be.shape != Bt.shape:
-        raise ValueError(f"B_est has shape {Be.shape}, expected {Bt.shape}")
-    if not is_dag(Be):
-        raise ValueError("B_est must be a DAG")
-    d = Bt.shape[0]
-    pred = Be.sum()
-    cond = Bt.sum()
-    true_pos = (Be & Bt).sum()
-    reverse = (Be & ~Bt & Bt.T).sum()
-    false_pos = (Be & ~Bt & ~Bt.T).sum()
-    cond_neg = 0.5 * d * (d - 1) - cond
-    fdr = float(reverse + false_pos) / max(pred, 1)
-    tpr = float(true_pos) / max(cond, 1)
-    fpr = float(reverse + false_pos) / max(cond_neg, 1)
-    sk_est = np.tril(Be | Be.T, k=-1)
-    sk_true = np.tril(Bt | Bt.T, k=-1)
-    shd = int((sk_est & ~sk_true).sum() + (sk_true & ~sk_est).sum() + reverse)
-    return {"fdr": round(float(fdr), 6), "tpr": round(float(tpr), 6), "fpr": round(float(fpr), 6), "shd": shd, "nnz": int(pred)}
 
 
 # ----------------------------------------------------------------------------------------
