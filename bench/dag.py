@@ -423,8 +423,9 @@ SACHS_NODES = ["praf", "pmek", "plcg", "PIP2", "PIP3", "p44/42", "pakts473", "PK
 
 
 def load_sachs():
-    """Sachs et al. (2005) observational data (7,466 x 11) and the consensus network (17 edges),
-    read from the files of the ``cdt`` package (MIT licence) without importing it."""
+    """Sachs et al. (2005) flow-cytometry data (7,466 cells x 11 proteins, as cdt ships them) and
+    the consensus network (18 edges), read from the files of the ``cdt`` package (MIT licence)
+    without importing it."""
     import csv
     import importlib.util
 
@@ -595,7 +596,7 @@ def main(argv=None) -> int:
     if "standardize" in sections:
         extra["Effect of standardize (ER2, Gaussian)"] = standardize_effect(args)
     if "sachs" in sections:
-        extra["Sachs flow cytometry (7,466 x 11, consensus network of 17 edges)"] = sachs(args)
+        extra["Sachs flow cytometry (7,466 x 11, consensus network of 18 edges)"] = sachs(args)
     if sc and not args.no_plot:
         DOCS.mkdir(exist_ok=True)
         plot_scaling(sc, DOCS / "dag_scaling.png")
@@ -623,7 +624,7 @@ def main(argv=None) -> int:
     notes += (" Nonlinear: DAGMA's simulate_dag/simulate_nonlinear_sem (ER, s0 = d, n as given), "
               "DagmaNonlinear(DagmaMLP([d, 10, 1])).fit(lambda1=0.02, lambda2=0.005) with DAGMA's "
               "defaults, thresholded at 0.3; adasolve with its defaults (threshold 0.3). Sachs: SHD/TPR/FDR "
-              "against the 17-edge consensus network shipped by cdt; DAGMA on standardized data.")
+              "against the 18-edge consensus network shipped by cdt; DAGMA on standardized data.")
     path = write_results("dag" + args.tag, tables, env, notes=notes)
     print(f"[dag bench] wrote {path}")
     return 0
