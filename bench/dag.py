@@ -34,6 +34,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import random
 import sys
 import time
 import warnings
@@ -372,7 +373,9 @@ def nonlinear(args) -> List[Dict[str, Any]]:
         for d in args.nonlinear_d:
             for seed in range(args.seeds):
                 s = 9000 + 100 * seed + d
-                np.random.seed(s)  # DAGMA's simulators draw from NumPy's global state
+                # DAGMA's simulators draw from NumPy's global state, igraph's graphs from Python's
+                random.seed(s)
+                np.random.seed(s)
                 B = dutils.simulate_dag(d, d, "ER")
                 X = dutils.simulate_nonlinear_sem(B, args.n, sem)
                 row: Dict[str, Any] = {"sem": sem, "d": d, "seed": seed}
