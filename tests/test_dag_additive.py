@@ -127,3 +127,5 @@ def test_additive_bad_input():
         topo_swap((X > 0).astype(float), model="additive", loss="logistic")
     with pytest.raises(ValueError, match="n_knots"):
         topo_swap(X, model="additive", n_knots=-1)
+    with pytest.warns(RuntimeWarning, match="interpolates"):
+        topo_swap(X[:20], model="additive", n_knots=8)

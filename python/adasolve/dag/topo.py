@@ -396,6 +396,14 @@ def topo_swap(
                 raise ValueError("standardize=True does not apply to the binary data of loss='logistic'")
             X = (X - X.mean(axis=0)) / _standardize_scale(X.var(axis=0))
         var = np.ptp(X, axis=0)
+        if model == "additive" and (n_knots + 1) * (d - 1) >= n:
+            warnings.warn(
+                f"model='additive' with n_knots={n_knots} gives the last node "
+                f"{(n_knots + 1) * (d - 1)} basis functions for n = {n} samples: its fit "
+                "interpolates the data; lower n_knots or raise l2",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     threshold = check_scalar(threshold, "threshold", low=0.0)
     max_iter = None if max_iter is None else check_scalar(max_iter, "max_iter", kind=int, low=1)
     ss = _check_size(size_small, "size_small")
@@ -417,7 +425,8 @@ def topo_swap(
         if bad:
             raise ValueError(f"required has the edge {bad[0]} on a constant variable, which can have no edge")
         warnings.warn(
-            f"X has constant columns {cols[:10].tolist()}{' ...' if cols.size > 10 else ''}; "
+            f"{'gram' if gram is not None else 'X'} has constant columns "
+            f"{cols[:10].tolist()}{' ...' if cols.size > 10 else ''}; "
             "they are kept as isolated nodes (no edges)",
             RuntimeWarning,
             stacklevel=2,
