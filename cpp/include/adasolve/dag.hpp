@@ -12,9 +12,22 @@
 // With L1 (loss "l2") the nodes between the swapped positions are refit by coordinate descent
 // on the Gram matrix; the logistic loss cannot be written in terms of X^T X, so it keeps X and
 // refits those nodes by proximal Newton with coordinate descent.
+//
+// Additive model (Model::Additive): every node's feature block is [x, relu(x - t_1), ...,
+// relu(x - t_K)] (knots at quantiles); a node is fitted by least squares on the blocks of its
+// predecessors. With the target x first in its block, the residual variance of the node at
+// position k is the square of the first diagonal entry of block k in the Cholesky factor of the
+// block-permuted feature Gram matrix, so a candidate swap of positions a < b is scored from one
+// factorization of the blocks a..b conditioned on the blocks before a (never from X).
+//
+// Prior knowledge: `precede` pairs (u before v: required edges and tiers) restrict the orders
+// searched (a swap that would break one is never scored); `forbidden` edges remove a parent from
+// a node's regression (then the nodes between swapped positions are refit: the Cholesky
+// identities no longer hold); required edges get no L1 penalty and so stay in the support.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -27,6 +40,8 @@ using Mat = Eigen::MatrixXd;  // column-major
 using Vec = Eigen::VectorXd;
 
 enum class Loss { L2 = 0, Logistic = 1 };
+enum class Model { Linear = 0, Additive = 1 };
+using Edge = std::pair<Index, Index>;  ///< (parent, child)
 
 struct Options {
   Loss loss = Loss::L2;
@@ -38,6 +53,11 @@ struct Options {
   bool check = false;            ///< debug: compare incremental scores with refits from scratch
   double cd_tol = 1e-9;          ///< coordinate-descent tolerance (L1 / logistic paths)
   Index cd_max_iter = 2000;
+  Model model = Model::Linear;
+  Index n_knots = 5;             ///< additive model: knots per node (block size 1 + n_knots)
+  std::vector<Edge> required;    ///< edges forced into the support (parent precedes child)
+  std::vector<Edge> forbidden;   ///< edges never in the support
+  std::vector<Edge> precede;     ///< (u, v): u must come before v in every order (tiers)
 };
 
 /// Authors' default candidate-set sizes for a d-node problem (dagrad's topo_linear).
@@ -52,6 +72,8 @@ class Solver {
  public:
   /// X: n x d data, row-major, not modified. order: initial permutation of 0..d-1.
   Solver(const double* X, Index n, Index d, const std::vector<Index>& order, const Options& opt);
+  /// Sufficient statistics (loss L2, linear model): cov = Xc^T Xc / n (d x d, centred), n rows.
+  Solver(const Mat& cov, Index n, const std::vector<Index>& order, const Options& opt);
 
   Status step();
 
@@ -72,10 +94,22 @@ class Solver {
   double check_max_diff() const { return check_max_diff_; }
 
  private:
-  bool smooth() const { return opt_.loss == Loss::L2 && opt_.l1 == 0.0; }
+  void setup(const std::vector<Index>& order);
+  bool smooth() const {
+    return opt_.loss == Loss::L2 && opt_.l1 == 0.0 && !has_excluded_ && m_ == 0;
+  }
+  bool blocks() const { return m_ > 0 && !has_excluded_; }  // additive, block Cholesky path
+  bool feasible_swap(Index a, Index b) const;
   void full_fit();                                    // fit every node for order_
   double node_fit(Index node, const std::vector<Index>& preds, const Vec* warm, Vec& w) const;
+  double node_fit_linear(Index node, const std::vector<Index>& preds, const Vec* warm,
+                         Vec& w) const;
+  double l1_term() const;                                     // L1 penalty of W_ (not required)
   double eval_swap_chol(Index a, Index b, Mat& work) const;   // new score, smooth path
+  double eval_swap_block(Index a, Index b, Mat& work) const;  // new score, additive path
+  double node_fit_additive(Index node, const std::vector<Index>& preds, Vec& strength) const;
+  void factor_blocks();                                      // additive: L_ and node losses
+  void weights_additive();                                   // additive: W (strengths)
   double eval_swap_refit(Index a, Index b) const;            // new score, general path
   void apply_swap(Index a, Index b);
   void refresh_columns(Index a, Index b);                    // W columns, losses for positions a..b
@@ -97,11 +131,20 @@ class Solver {
   Index n_swaps_ = 0, n_iter_ = 0, n_evaluated_ = 0;
   Index size_small_ = 0, size_large_ = 0, n_large_search_ = 0, large_used_ = 0;
   double check_max_diff_ = 0.0;
+  Index m_ = 0;                       // additive: block size (0: linear model)
+  std::vector<char> before_;          // d x d: before_[u * d + v] = u must precede v
+  std::vector<char> excluded_;        // d x d: excluded_[u * d + v] = u never a parent of v
+  std::vector<char> req_;             // d x d: required edge u -> v (no L1 penalty)
+  bool has_order_ = false, has_excluded_ = false;
 };
 
 /// Default initial order: greedily place the node with the smallest residual variance given
 /// the nodes already placed (pivoted Cholesky of the centred Gram matrix, smallest pivot first).
-std::vector<Index> greedy_order(const double* X, Index n, Index d);
+/// `precede` pairs (u before v) are respected: a node is placed only after all it must follow.
+std::vector<Index> greedy_order(const double* X, Index n, Index d,
+                                const std::vector<Edge>& precede = {});
+/// The same from the centred covariance cov = Xc^T Xc / n.
+std::vector<Index> greedy_order_cov(const Mat& cov, const std::vector<Edge>& precede = {});
 
 /// Inner solver alone: fit every node on its predecessors in `order` (rows of W are parents).
 /// Returns the objective; fills W (d x d) and node_loss (d).

@@ -89,18 +89,47 @@ Solver::Solver(const double* X, Index n, Index d, const std::vector<Index>& orde
     : opt_(opt), n_(n), d_(d) {
   require(n >= 1, "topo_swap: X must have at least one row");
   require(d >= 1, "topo_swap: X must have at least one column");
-  require(static_cast<Index>(order.size()) == d, "topo_swap: order must have d entries");
-  require(opt.l1 >= 0.0 && opt.l2 >= 0.0, "topo_swap: l1 and l2 must be non-negative");
-  pos_.assign(d, -1);
-  for (Index k = 0; k < d; ++k) {
-    const Index v = order[k];
-    require(v >= 0 && v < d && pos_[v] < 0, "topo_swap: order must be a permutation of 0..d-1");
-    pos_[v] = k;
-  }
-  order_ = order;
-
   Eigen::Map<const RowMatrix<double>> Xm(X, n, d);
-  if (opt_.loss == Loss::L2) {
+  if (opt_.model == Model::Additive) {
+    require(opt_.loss == Loss::L2 && opt_.l1 == 0.0,
+            "topo_swap: model 'additive' needs loss 'l2' and l1 = 0");
+    require(opt_.n_knots >= 0, "topo_swap: n_knots must be non-negative");
+    m_ = 1 + opt_.n_knots;
+    // Feature blocks [x, relu(x - t_1), ..., relu(x - t_K)], centred; the knot features are
+    // scaled to unit variance (the fit does not depend on it, the conditioning does). Knots at
+    // the quantiles k / (K + 1); a repeated knot (discrete data) gives a zero column.
+    Mat Phi(n, d * m_);
+    std::vector<double> sorted(n);
+    for (Index j = 0; j < d; ++j) {
+      const auto x = Xm.col(j);
+      const double mu = x.mean();
+      for (Index i = 0; i < n; ++i) Phi(i, j * m_) = x[i] - mu;
+      for (Index i = 0; i < n; ++i) sorted[i] = x[i];
+      std::sort(sorted.begin(), sorted.end());
+      double prev = -std::numeric_limits<double>::infinity();
+      for (Index k = 1; k < m_; ++k) {
+        const Index at = std::min<Index>(n - 1, (k * n) / m_);
+        const double t = sorted[at];
+        auto col = Phi.col(j * m_ + k);
+        if (!(t > prev) || !(t < sorted[n - 1])) {
+          col.setZero();
+          continue;
+        }
+        prev = t;
+        for (Index i = 0; i < n; ++i) col[i] = std::max(0.0, x[i] - t);
+        col.array() -= col.mean();
+        const double nrm = col.norm() / std::sqrt(static_cast<double>(n));
+        if (nrm > 0.0) col /= nrm;
+      }
+    }
+    G_ = Mat::Zero(d * m_, d * m_);
+    G_.selfadjointView<Eigen::Lower>().rankUpdate(Phi.transpose(), 1.0 / static_cast<double>(n));
+    G_.triangularView<Eigen::StrictlyUpper>() = G_.transpose();
+    double scale = 0.0;
+    for (Index j = 0; j < d; ++j) scale += G_(j * m_, j * m_) / static_cast<double>(d);
+    // the knot columns can be nearly collinear; a relative 1e-10 keeps every factor defined
+    ridge_ = opt_.l2 + 1e-10 * std::max(scale, std::numeric_limits<double>::min());
+  } else if (opt_.loss == Loss::L2) {
     // Centre once, form the Gram matrix once; X is not touched again.
     const Eigen::RowVectorXd mu = Xm.colwise().mean();
     Mat Xc = Xm.rowwise() - mu;
@@ -114,6 +143,64 @@ Solver::Solver(const double* X, Index n, Index d, const std::vector<Index>& orde
   } else {
     X_ = Xm;
   }
+  setup(order);
+}
+
+Solver::Solver(const Mat& cov, Index n, const std::vector<Index>& order, const Options& opt)
+    : opt_(opt), n_(n), d_(cov.rows()) {
+  require(n >= 1, "topo_swap: n_samples must be positive");
+  require(cov.rows() >= 1 && cov.rows() == cov.cols(), "topo_swap: gram must be square");
+  require(opt_.loss == Loss::L2 && opt_.model == Model::Linear,
+          "topo_swap: a Gram matrix serves loss 'l2' with the linear model only");
+  G_ = 0.5 * (cov + cov.transpose());
+  const double scale = std::max(G_.diagonal().mean(), std::numeric_limits<double>::min());
+  ridge_ = opt_.l2 + 1e-12 * scale;
+  setup(order);
+}
+
+void Solver::setup(const std::vector<Index>& order) {
+  const Index d = d_;
+  require(static_cast<Index>(order.size()) == d, "topo_swap: order must have d entries");
+  require(opt_.l1 >= 0.0 && opt_.l2 >= 0.0, "topo_swap: l1 and l2 must be non-negative");
+  pos_.assign(d, -1);
+  for (Index k = 0; k < d; ++k) {
+    const Index v = order[k];
+    require(v >= 0 && v < d && pos_[v] < 0, "topo_swap: order must be a permutation of 0..d-1");
+    pos_[v] = k;
+  }
+  order_ = order;
+
+  before_.assign(d * d, 0);
+  excluded_.assign(d * d, 0);
+  req_.assign(d * d, 0);
+  auto check_edge = [d](const Edge& e, const char* what) {
+    require(e.first >= 0 && e.first < d && e.second >= 0 && e.second < d && e.first != e.second,
+            std::string("topo_swap: ") + what + " has an invalid edge");
+  };
+  for (const Edge& e : opt_.precede) {
+    check_edge(e, "precede");
+    before_[e.first * d + e.second] = 1;
+  }
+  for (const Edge& e : opt_.required) {
+    check_edge(e, "required");
+    before_[e.first * d + e.second] = 1;
+    req_[e.first * d + e.second] = 1;
+  }
+  for (Index u = 0; u < d; ++u)
+    for (Index v = 0; v < d; ++v)
+      if (before_[u * d + v]) {
+        has_order_ = true;
+        require(pos_[u] < pos_[v], "topo_swap: the initial order breaks a required edge or tier");
+      }
+  for (const Edge& e : opt_.forbidden) {
+    check_edge(e, "forbidden");
+    require(!req_[e.first * d + e.second], "topo_swap: an edge is both required and forbidden");
+    // an edge against a precedence can never occur: no need to leave the Cholesky path for it
+    if (!before_[e.second * d + e.first]) {
+      excluded_[e.first * d + e.second] = 1;
+      has_excluded_ = true;
+    }
+  }
 
   const Index npairs = d * (d - 1) / 2;
   Index ss, sl, nl;
@@ -126,6 +213,19 @@ Solver::Solver(const double* X, Index n, Index d, const std::vector<Index>& orde
 
   full_fit();
   history_.push_back(score_);
+}
+
+bool Solver::feasible_swap(Index a, Index b) const {
+  if (!has_order_) return true;
+  // Only the pairs whose relative order changes can break a precedence: the node moving up
+  // (u, from b to a) against every node in a..b-1, the node moving down (v, from a to b)
+  // against every node in a+1..b.
+  const Index u = order_[b], v = order_[a];
+  for (Index k = a; k < b; ++k)
+    if (before_[order_[k] * d_ + u]) return false;
+  for (Index k = a + 1; k <= b; ++k)
+    if (before_[v * d_ + order_[k]]) return false;
+  return true;
 }
 
 void Solver::full_fit() {
@@ -142,6 +242,11 @@ void Solver::full_fit() {
     weights_from_factor();
     return;
   }
+  if (blocks()) {
+    factor_blocks();
+    weights_additive();
+    return;
+  }
   // node by node (the same fits as refresh_columns(0, d - 1)) so that Ctrl-C is polled during
   // the initial fit, which for the logistic loss is d Newton solves over all n rows
   InterruptCheck interrupt(1.0);
@@ -149,6 +254,96 @@ void Solver::full_fit() {
     interrupt();
     refresh_columns(k, k);
   }
+}
+
+void Solver::factor_blocks() {
+  const Index m = m_, D = d_ * m_;
+  Mat P(D, D);
+  for (Index q = 0; q < d_; ++q)
+    for (Index p = 0; p < d_; ++p) P.block(p * m, q * m, m, m) = G_.block(order_[p] * m, order_[q] * m, m, m);
+  P.diagonal().array() += ridge_;
+  Eigen::LLT<Mat> llt(P);
+  L_ = Mat::Zero(D, D);
+  L_.triangularView<Eigen::Lower>() = llt.matrixL();
+  for (Index k = 0; k < d_; ++k) {
+    const double l = L_(k * m, k * m);
+    node_loss_[order_[k]] = 0.5 * (l * l - ridge_);
+  }
+  score_ = node_loss_.sum();
+}
+
+void Solver::weights_additive() {
+  // The ridge regression of the target column c (first of block q) on all columns A before
+  // block q: P_AA = L_AA L_AA^T and P_Ac = L_AA L_cA^T, so beta = L_AA^{-T} L_cA^T, one
+  // triangular solve per node. The strength of edge p -> node is the standard deviation of
+  // its fitted component, sqrt(beta_p^T G_pp beta_p).
+  const Index m = m_;
+  W_.setZero();
+  for (Index q = 1; q < d_; ++q) {
+    const Index na = q * m;
+    Vec beta = L_.row(q * m).head(na).transpose();
+    L_.topLeftCorner(na, na).triangularView<Eigen::Lower>().transpose().solveInPlace(beta);
+    const Index node = order_[q];
+    for (Index p = 0; p < q; ++p) {
+      const auto bp = beta.segment(p * m, m);
+      const Index par = order_[p];
+      const double v = bp.dot(G_.block(par * m, par * m, m, m) * bp);
+      W_(par, node) = std::sqrt(std::max(v, 0.0));
+    }
+  }
+}
+
+double Solver::node_fit_additive(Index node, const std::vector<Index>& preds, Vec& strength) const {
+  const Index m = m_, k = static_cast<Index>(preds.size());
+  strength = Vec::Zero(k);
+  const Index c = node * m;
+  const double gjj = G_(c, c);
+  std::vector<Index> cols, owner;
+  for (Index t = 0; t < k; ++t) {
+    if (excluded_[preds[t] * d_ + node]) continue;
+    for (Index r = 0; r < m; ++r) {
+      cols.push_back(preds[t] * m + r);
+      owner.push_back(t);
+    }
+  }
+  const Index q = static_cast<Index>(cols.size());
+  if (q == 0) return 0.5 * gjj;
+  Mat P(q, q);
+  Vec g(q);
+  for (Index j = 0; j < q; ++j) {
+    g[j] = G_(cols[j], c);
+    for (Index i = 0; i < q; ++i) P(i, j) = G_(cols[i], cols[j]);
+  }
+  Mat Pr = P;  // P itself (no ridge) serves the strengths
+  Pr.diagonal().array() += ridge_;
+  const Vec beta = Eigen::LLT<Mat>(Pr).solve(g);
+  for (Index j = 0; j < q; j += m) {
+    const auto bp = beta.segment(j, m);
+    strength[owner[j]] = std::sqrt(std::max(0.0, bp.dot(P.block(j, j, m, m) * bp)));
+  }
+  return 0.5 * (gjj - g.dot(beta));
+}
+
+double Solver::eval_swap_block(Index a, Index b, Mat& work) const {
+  // Rows of blocks a..b of L_ (columns from block a on) span the blocks' covariance given the
+  // blocks before a; permuting them (b first, a last) and refactoring gives the new factor.
+  const Index m = m_, nb = b - a + 1, sz = nb * m, c0 = a * m;
+  Mat R(sz, sz);
+  for (Index i = 0; i < nb; ++i) {
+    const Index src = i == 0 ? b : (i == nb - 1 ? a : a + i);
+    R.middleRows(i * m, m) = L_.block(src * m, c0, m, sz);
+  }
+  if (work.rows() != sz) work.resize(sz, sz);
+  work.setZero();
+  work.selfadjointView<Eigen::Lower>().rankUpdate(R);
+  Eigen::LLT<Mat, Eigen::Lower> llt(work);
+  const Mat& Lc = llt.matrixLLT();
+  double delta = 0.0;
+  for (Index i = 0; i < nb; ++i) {
+    const double l = Lc(i * m, i * m);
+    delta += 0.5 * (l * l - ridge_) - node_loss_[order_[a + i]];
+  }
+  return score_ + delta;
 }
 
 void Solver::weights_from_factor() {
@@ -168,16 +363,41 @@ void Solver::weights_from_factor() {
   score_ = node_loss_.sum();
 }
 
-double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* warm,
-                        Vec& w) const {
+double Solver::node_fit(Index node, const std::vector<Index>& preds_all, const Vec* warm_all,
+                        Vec& w_all) const {
+  if (m_ > 0) return node_fit_additive(node, preds_all, w_all);
+  if (!has_excluded_) return node_fit_linear(node, preds_all, warm_all, w_all);
+  // forbidden edges: fit on the allowed predecessors only, zeros for the others
+  std::vector<Index> keep, preds;
+  for (Index t = 0; t < static_cast<Index>(preds_all.size()); ++t)
+    if (!excluded_[preds_all[t] * d_ + node]) {
+      keep.push_back(t);
+      preds.push_back(preds_all[t]);
+    }
+  Vec warm(static_cast<Index>(keep.size())), w;
+  if (warm_all)
+    for (Index t = 0; t < static_cast<Index>(keep.size()); ++t) warm[t] = (*warm_all)[keep[t]];
+  const double obj = node_fit_linear(node, preds, warm_all ? &warm : nullptr, w);
+  w_all = Vec::Zero(static_cast<Index>(preds_all.size()));
+  for (Index t = 0; t < static_cast<Index>(keep.size()); ++t) w_all[keep[t]] = w[t];
+  return obj;
+}
+
+double Solver::node_fit_linear(Index node, const std::vector<Index>& preds, const Vec* warm,
+                               Vec& w) const {
   const Index k = static_cast<Index>(preds.size());
   w = Vec::Zero(k);
+  // L1 weight of each coefficient: none on required edges, which thus stay in the support
+  Vec pen = Vec::Constant(k, opt_.l1);
+  if (opt_.l1 > 0.0)
+    for (Index t = 0; t < k; ++t)
+      if (req_[preds[t] * d_ + node]) pen[t] = 0.0;
   if (opt_.loss == Loss::L2) {
     const double gjj = G_(node, node);
     if (k == 0) return 0.5 * gjj;
     Vec g(k);
     for (Index t = 0; t < k; ++t) g[t] = G_(preds[t], node);
-    if (smooth()) {
+    if (opt_.l1 == 0.0) {
       Mat P(k, k);
       for (Index b = 0; b < k; ++b)
         for (Index a = 0; a < k; ++a) P(a, b) = G_(preds[a], preds[b]);
@@ -198,7 +418,7 @@ double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* 
         const Index pt = preds[t];
         const double gtt = G_(pt, pt);
         if (gtt <= 0.0) { w[t] = 0.0; continue; }
-        const double u = soft_threshold(g[t] - q[t] + gtt * w[t], opt_.l1) / (gtt + opt_.l2);
+        const double u = soft_threshold(g[t] - q[t] + gtt * w[t], pen[t]) / (gtt + opt_.l2);
         const double delta = u - w[t];
         if (delta != 0.0) {
           const double* col = G_.col(pt).data();
@@ -209,7 +429,7 @@ double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* 
       }
       if (maxd <= tol) break;
     }
-    return 0.5 * (gjj - 2.0 * g.dot(w) + w.dot(q)) + opt_.l1 * w.lpNorm<1>() +
+    return 0.5 * (gjj - 2.0 * g.dot(w) + w.dot(q)) + pen.dot(w.cwiseAbs()) +
            0.5 * opt_.l2 * w.squaredNorm();
   }
 
@@ -219,7 +439,7 @@ double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* 
   auto objective = [&](const Vec& eta, const Vec& ww) {
     double s = 0.0;
     for (Index i = 0; i < n_; ++i) s += softplus(eta[i]) - y[i] * eta[i];
-    return s * inv_n + opt_.l1 * ww.lpNorm<1>() + 0.5 * opt_.l2 * ww.squaredNorm();
+    return s * inv_n + pen.dot(ww.cwiseAbs()) + 0.5 * opt_.l2 * ww.squaredNorm();
   };
   Vec eta = Vec::Zero(n_);
   if (k == 0) return objective(eta, w);
@@ -246,7 +466,7 @@ double Solver::node_fit(Index node, const std::vector<Index>& preds, const Vec* 
         const auto xt = X_.col(preds[t]);
         const double grad = inv_n * (xt.dot(gres) + xt.dot(v.cwiseProduct(r)));
         const double uold = w[t] + dlt[t];
-        const double u = soft_threshold(hd[t] * uold - grad, opt_.l1) / (hd[t] + opt_.l2);
+        const double u = soft_threshold(hd[t] * uold - grad, pen[t]) / (hd[t] + opt_.l2);
         const double delta = u - uold;
         if (delta != 0.0) {
           dlt[t] += delta;
@@ -354,7 +574,9 @@ void Solver::apply_swap(Index a, Index b) {
   std::swap(order_[a], order_[b]);
   pos_[order_[a]] = a;
   pos_[order_[b]] = b;
-  if (smooth()) {
+  if (blocks()) {
+    factor_blocks();  // O((d m)^3 / 3): small next to scoring the candidates
+  } else if (smooth()) {
     // W is rebuilt once per outer iteration (weights_from_factor); losses now.
     for (Index k = a; k <= b; ++k) node_loss_[order_[k]] = 0.5 * (L_(k, k) * L_(k, k) - ridge_);
     score_ = node_loss_.sum();
@@ -395,26 +617,35 @@ Status Solver::step() {
 
   // Candidate (p, q), p < q: the node at q may become a parent of the node at p without a
   // cycle when (grad h)_{order[q], order[p]} = Uinv(p, q) is small.
+  // Swaps that would break a required edge or a tier are never candidates.
   const Index npairs = d_ * (d_ - 1) / 2;
   std::vector<double> vals;
+  std::vector<std::pair<Index, Index>> pairs;
   vals.reserve(npairs);
+  pairs.reserve(npairs);
   for (Index q = 1; q < d_; ++q)
-    for (Index p = 0; p < q; ++p) vals.push_back(Uinv(p, q));
+    for (Index p = 0; p < q; ++p)
+      if (feasible_swap(p, q)) {
+        vals.push_back(Uinv(p, q));
+        pairs.emplace_back(p, q);
+      }
+  const Index nfeas = static_cast<Index>(vals.size());
+  if (nfeas == 0) {
+    ++n_iter_;
+    return Status::Converged;
+  }
+  const Index ss = std::min(size_small_, nfeas), sl = std::min(size_large_, nfeas);
   std::vector<double> sorted = vals;
-  std::nth_element(sorted.begin(), sorted.begin() + (size_small_ - 1), sorted.end());
-  const double t_small = sorted[size_small_ - 1];
-  std::nth_element(sorted.begin(), sorted.begin() + (size_large_ - 1), sorted.end());
-  const double t_large = sorted[size_large_ - 1];
+  std::nth_element(sorted.begin(), sorted.begin() + (ss - 1), sorted.end());
+  const double t_small = sorted[ss - 1];
+  std::nth_element(sorted.begin(), sorted.begin() + (sl - 1), sorted.end());
+  const double t_large = sorted[sl - 1];
 
   std::vector<std::pair<Index, Index>> small, large;
-  {
-    Index idx = 0;
-    for (Index q = 1; q < d_; ++q)
-      for (Index p = 0; p < q; ++p, ++idx) {
-        const double v = vals[idx];
-        if (v <= t_small) small.emplace_back(p, q);
-        else if (v <= t_large) large.emplace_back(p, q);
-      }
+  for (Index idx = 0; idx < nfeas; ++idx) {
+    const double v = vals[idx];
+    if (v <= t_small) small.push_back(pairs[idx]);
+    else if (v <= t_large) large.push_back(pairs[idx]);
   }
 
   const double tol = 1e-12 * std::max(1.0, std::abs(score_));
@@ -423,13 +654,14 @@ Status Solver::step() {
                       std::vector<std::pair<double, Index>>& good) {
     const Index nc = static_cast<Index>(cand.size());
     std::vector<double> newscore(nc);
-    const bool chol = smooth();
+    const bool chol = smooth(), blk = blocks();
     // Threads only pay off when there is enough work to share (candidate cost ~ span^2, or
     // span x n x k on the refit paths); tiny problems run serially.
     double work = 0.0;
     for (const auto& pq : cand) {
       const double m = static_cast<double>(pq.second - pq.first + 1);
-      work += chol ? m * m : m * static_cast<double>(d_) * 50.0;
+      const double mm = m * static_cast<double>(m_);
+      work += chol ? m * m : (blk ? mm * mm * mm : m * static_cast<double>(d_) * 50.0);
     }
     const bool par = work > 2e5;
     (void)par;
@@ -453,7 +685,8 @@ Status Solver::step() {
       for (Index c = 0; c < nc; ++c) {
         if (stop.load(std::memory_order_relaxed)) continue;
         const auto [p, q] = cand[c];
-        newscore[c] = chol ? eval_swap_chol(p, q, wk) : eval_swap_refit(p, q);
+        newscore[c] = chol ? eval_swap_chol(p, q, wk)
+                           : (blk ? eval_swap_block(p, q, wk) : eval_swap_refit(p, q));
         if (master) {
           try {
             interrupt(work_per);
@@ -504,45 +737,72 @@ Status Solver::step() {
     apply_swap(p, q);
   }
   if (smooth()) weights_from_factor();
+  else if (blocks()) weights_additive();
   ++n_iter_;
   history_.push_back(score_);
   if (opt_.check) check_state();
   return Status::Running;
 }
 
+double Solver::l1_term() const {
+  if (opt_.l1 == 0.0) return 0.0;
+  double s = 0.0;
+  for (Index v = 0; v < d_; ++v)
+    for (Index u = 0; u < d_; ++u)
+      if (!req_[u * d_ + v]) s += std::abs(W_(u, v));
+  return opt_.l1 * s;
+}
+
 double Solver::exact_score() const {
+  if (m_ > 0) {
+    // refit every node from the feature Gram matrix (independent of the factor L_)
+    std::vector<Index> preds;
+    Vec w;
+    double s = 0.0;
+    for (Index k = 0; k < d_; ++k) {
+      s += node_fit_additive(order_[k], preds, w);
+      preds.push_back(order_[k]);
+    }
+    return s;
+  }
   if (opt_.loss == Loss::L2) {
     Mat M = Mat::Identity(d_, d_) - W_;
     const double fit = 0.5 * (G_ * M).cwiseProduct(M).sum();
-    return fit + opt_.l1 * W_.lpNorm<1>() + 0.5 * opt_.l2 * W_.squaredNorm();
+    return fit + l1_term() + 0.5 * opt_.l2 * W_.squaredNorm();
   }
   Mat E = X_ * W_;
   double s = 0.0;
   for (Index j = 0; j < d_; ++j)
     for (Index i = 0; i < n_; ++i) s += softplus(E(i, j)) - X_(i, j) * E(i, j);
-  return s / static_cast<double>(n_) + opt_.l1 * W_.lpNorm<1>() +
-         0.5 * opt_.l2 * W_.squaredNorm();
+  return s / static_cast<double>(n_) + l1_term() + 0.5 * opt_.l2 * W_.squaredNorm();
 }
 
-std::vector<Index> greedy_order(const double* X, Index n, Index d) {
-  require(n >= 1 && d >= 1, "topo_swap: X must be non-empty");
-  Eigen::Map<const RowMatrix<double>> Xm(X, n, d);
-  const Eigen::RowVectorXd mu = Xm.colwise().mean();
-  Mat Xc = Xm.rowwise() - mu;
-  Mat S = Mat::Zero(d, d);
-  S.selfadjointView<Eigen::Lower>().rankUpdate(Xc.transpose(), 1.0 / static_cast<double>(n));
-  S.triangularView<Eigen::StrictlyUpper>() = S.transpose();
+std::vector<Index> greedy_order_cov(const Mat& cov, const std::vector<Edge>& precede) {
+  const Index d = cov.rows();
+  require(d >= 1 && cov.cols() == d, "topo_swap: the covariance must be square and non-empty");
+  Mat S = 0.5 * (cov + cov.transpose());
   // Pivoted Cholesky that always eliminates the node with the smallest residual variance given
   // the nodes already placed: each step adds the cheapest node to the least-squares score.
+  // With precedences, only nodes whose required predecessors are all placed are eligible.
+  std::vector<Index> waiting(d, 0);
+  std::vector<std::vector<Index>> after(d);
+  for (const Edge& e : precede) {
+    require(e.first >= 0 && e.first < d && e.second >= 0 && e.second < d,
+            "topo_swap: precede has an invalid edge");
+    ++waiting[e.second];
+    after[e.first].push_back(e.second);
+  }
   std::vector<Index> order;
   std::vector<char> used(d, 0);
   const double floor = 1e-12 * std::max(S.diagonal().mean(), std::numeric_limits<double>::min());
   for (Index k = 0; k < d; ++k) {
     Index best = -1;
     for (Index i = 0; i < d; ++i)
-      if (!used[i] && (best < 0 || S(i, i) < S(best, best))) best = i;
+      if (!used[i] && waiting[i] == 0 && (best < 0 || S(i, i) < S(best, best))) best = i;
+    require(best >= 0, "topo_swap: the precedence constraints form a cycle");
     used[best] = 1;
     order.push_back(best);
+    for (Index v : after[best]) --waiting[v];
     const double piv = std::max(S(best, best), floor);
     const Vec col = S.col(best);
     for (Index j = 0; j < d; ++j) {
@@ -554,6 +814,18 @@ std::vector<Index> greedy_order(const double* X, Index n, Index d) {
     }
   }
   return order;
+}
+
+std::vector<Index> greedy_order(const double* X, Index n, Index d,
+                                const std::vector<Edge>& precede) {
+  require(n >= 1 && d >= 1, "topo_swap: X must be non-empty");
+  Eigen::Map<const RowMatrix<double>> Xm(X, n, d);
+  const Eigen::RowVectorXd mu = Xm.colwise().mean();
+  Mat Xc = Xm.rowwise() - mu;
+  Mat S = Mat::Zero(d, d);
+  S.selfadjointView<Eigen::Lower>().rankUpdate(Xc.transpose(), 1.0 / static_cast<double>(n));
+  S.triangularView<Eigen::StrictlyUpper>() = S.transpose();
+  return greedy_order_cov(S, precede);
 }
 
 double fit_order(const double* X, Index n, Index d, const std::vector<Index>& order,
