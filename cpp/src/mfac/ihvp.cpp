@@ -433,6 +433,9 @@ void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR&
 // ------------------------------------------------------------------------------------------
 namespace {
 
+// Preconditions of the C++ API. Python callers never reach them with bad values (the Python
+// layer applies adasolve._device.check_damp and its shape checks first, with messages naming
+// the argument); they remain for C++ callers, who have no other check.
 void validate(Index m, Index d, double damp) {
   require(m >= 1, "mfac: the number of gradients m must be >= 1, got " + std::to_string(m));
   require(d >= 1, "mfac: the dimension d must be >= 1, got " + std::to_string(d));

@@ -81,14 +81,29 @@ def _as_vectors(v: Any, name: str, d: int, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
+def _cuda_dispatch(device: Any, *arrays: Any):
+    """The CUDA backend module when the call asks for the GPU (device="cuda" or CUDA input)."""
+    if device is None and not any(type(a).__module__.split(".")[0] in ("torch", "cupy") for a in arrays):
+        return None
+    from .. import _device
+
+    if not _device.wants_cuda(device, *arrays):
+        return None
+    from . import _cuda
+
+    return _cuda
+
+
 class StaticIHVP:
     """Inverse of the damped empirical Fisher of a fixed set of gradients.
 
-    With ``device="cuda"`` or CUDA ``grads`` (CuPy, PyTorch) the object is an
-    :class:`adasolve.mfac._cuda.CudaStaticIHVP` (same methods, results on the GPU;
-    see docs/gpu.md).
-
     ``F = damp * I + G^T G / m`` for the m gradients in the rows of ``grads``.
+
+    Device dispatch: with ``device="cuda"`` or CUDA ``grads`` (a CuPy array or a CUDA
+    ``torch.Tensor``), ``StaticIHVP(...)`` returns an
+    :class:`adasolve.mfac._cuda.CudaStaticIHVP` instead (same methods, results on the GPU;
+    see docs/gpu.md). The choice is made by :meth:`__new__` below, from the arguments alone;
+    CPU input never imports the CUDA module.
 
     Parameters
     ----------
@@ -129,6 +144,15 @@ class StaticIHVP:
     >>> bool(np.allclose(H.ihvp(v), np.linalg.solve(F, v)))
     True
     """
+
+    def __new__(cls, grads: Any = None, *args: Any, device: Optional[str] = None, **kwargs: Any) -> Any:
+        """Device dispatch: a :class:`~adasolve.mfac._cuda.CudaStaticIHVP` for CUDA input or
+        ``device="cuda"`` (``__init__`` is then not run, the CUDA class initializes itself),
+        otherwise a new CPU :class:`StaticIHVP`."""
+        cuda = _cuda_dispatch(device, grads)
+        if cuda is not None:
+            return cuda.CudaStaticIHVP(grads, *args, device=device, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -257,29 +281,6 @@ def _rebuild_sliding(dim: int, m: int, damp: float, block_size: int, dtype: str,
     return H
 
 
-def _cuda_dispatch(device: Any, *arrays: Any):
-    """The CUDA backend module when the call asks for the GPU (device="cuda" or CUDA input)."""
-    if device is None and not any(type(a).__module__.split(".")[0] in ("torch", "cupy") for a in arrays):
-        return None
-    from .. import _device
-
-    if not _device.wants_cuda(device, *arrays):
-        return None
-    from . import _cuda
-
-    return _cuda
-
-
-def _static_new(cls, grads=None, *args, device=None, **kwargs):
-    cb = _cuda_dispatch(device, grads)
-    if cb is not None:
-        return cb.CudaStaticIHVP(grads, *args, device=device, **kwargs)
-    return object.__new__(cls)
-
-
-StaticIHVP.__new__ = _static_new  # type: ignore[assignment]
-
-
 class SlidingIHVP:
     """Inverse damped empirical Fisher of the last ``m`` gradients (sliding window).
 
@@ -403,11 +404,14 @@ class SlidingIHVP:
             raise ValueError(f"out must be a writeable C-contiguous {self._dtype} array of shape {tuple(shape)}")
         return out
 
-    def __new__(cls, dim=None, m=None, *args, device=None, **kwargs):
-        cb = _cuda_dispatch(device)
-        if cb is not None:
-            return cb.CudaSlidingIHVP(dim, m, *args, device=device, **kwargs)
-        return object.__new__(cls)
+    def __new__(cls, dim: Any = None, m: Any = None, *args: Any, device: Optional[str] = None,
+                **kwargs: Any) -> Any:
+        """Device dispatch: a :class:`~adasolve.mfac._cuda.CudaSlidingIHVP` for
+        ``device="cuda"``, otherwise a new CPU :class:`SlidingIHVP`."""
+        cuda = _cuda_dispatch(device)
+        if cuda is not None:
+            return cuda.CudaSlidingIHVP(dim, m, *args, device=device, **kwargs)
+        return super().__new__(cls)
 
     def update(self, g: Any) -> None:
         """Add gradient ``g`` (d,), replacing the oldest one once the window is full."""
