@@ -132,6 +132,21 @@ void bind_type(py::module_& m, const std::string& suffix) {
              return self.element(i, j);
            },
            py::arg("i"), py::arg("j"))
+      .def("elements",
+           [](St& self, const py::array_t<std::int64_t, 0>& I, const py::array_t<std::int64_t, 0>& J,
+              Arr<double>& out) {
+             // [F^-1]_{I[t], J[t]} for index arrays checked in Python (range and shape)
+             if (I.ndim() != 1 || J.ndim() != 1 || I.shape(0) != J.shape(0) ||
+                 !(I.flags() & py::array::c_style) || !(J.flags() & py::array::c_style))
+               throw std::invalid_argument("i and j must be C-contiguous 1-D arrays of one length");
+             const Index n = I.shape(0);
+             double* o = mptr<double>(out, "out", n);
+             const std::int64_t *pi = I.data(), *pj = J.data();
+             py::gil_scoped_release nogil;
+             self.prepare_elements();
+             for (Index t = 0; t < n; ++t) o[t] = self.element(pi[t], pj[t]);
+           },
+           py::arg("i").noconvert(), py::arg("j").noconvert(), py::arg("out").noconvert())
       .def("prepare_elements", &St::prepare_elements,
            py::call_guard<py::gil_scoped_release>());
 
