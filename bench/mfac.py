@@ -472,6 +472,8 @@ def main(argv=None) -> int:
         step_cases = [(d, m) for d, m in cases if m >= 1024] or [(10**6, 1024)]
         if args.cases:
             step_cases = cases
+        elif args.quick:
+            step_cases = [(10**5, 256)]
         sections["Sliding-window step, repeated runs (float32)"] = section_step(step_cases, args.runs, repeat)
     if args.section in ("prune", "all"):
         try:
