@@ -20,6 +20,10 @@ Memory: "mem/store" is (peak RSS - RSS before the gradients existed) / (m d 4 by
 Bandwidth: the IHVP reads the m x d store twice; "bw frac" = 2 m d 4 / t_ihvp divided by the
 copy bandwidth (read + write bytes per second of a 1 GiB NumPy copy) measured in the same run.
 
+Section "step": the sliding window's update_and_ihvp against the reference's update_mul in
+``--runs`` independent runs (default 5; each run two fresh processes), at m = 1024. Bytes per
+step: the two passes over the m x d float32 buffer plus the vectors (2 m d 4 + 3 d 4).
+
 Section "prune": a 64-256-10 MLP trained on scikit-learn's digits; accuracy after one-shot
 pruning of all weight matrices (biases kept) by magnitude, by the diagonal Fisher (OBD-style
 ``w^2 F_ii``, no update) and by adasolve's M-FAC OBS (scores + OBS update). Plot:
@@ -287,6 +291,26 @@ def section_ihvp(cases, repeat: int, with_ref: bool,
             "Static precompute (float32)": pre_rows, "Peak memory / gradient store": mem_rows}, bw
 
 
+# --------------------------------------------------------------------------- section "step"
+def section_step(cases, runs: int, repeat: int) -> List[Dict[str, Any]]:
+    """The sliding-window step in `runs` independent runs (fresh processes, ours then the
+    reference's, back to back), to show how much a single run can be trusted on a shared machine."""
+    rows = []
+    for d, m in cases:
+        for r in range(runs):
+            ours = run_worker("sliding", d, m, repeat)
+            ref = run_worker("ref-sliding", d, m, repeat)
+            ok = "update_and_ihvp_s" in ours and "update_and_ihvp_s" in ref
+            rows.append(dict(
+                d=d, m=m, run=r + 1, update_and_ihvp_s=ours.get("update_and_ihvp_s"),
+                ref_update_and_ihvp_s=ref.get("update_and_ihvp_s"),
+                ratio_ref=ours["update_and_ihvp_s"] / ref["update_and_ihvp_s"] if ok else None,
+                update_s=ours.get("update_s"), ref_update_s=ref.get("update_s"),
+                bytes_per_step=2 * m * d * 4 + 3 * d * 4, load1=os.getloadavg()[0],
+                note=ref.get("error") or ours.get("error")))
+    return rows
+
+
 # --------------------------------------------------------------------------- section 2
 def section_prune(quick: bool) -> List[Dict[str, Any]]:
     import torch
@@ -335,6 +359,7 @@ def section_prune(quick: bool) -> List[Dict[str, Any]]:
             return float((model(Xte_t).argmax(1).numpy() == yte).mean())
 
     rows = []
+    block_sparsities = {0.5, 0.7, 0.8, 0.9, 0.95} if not quick else {0.5}
     base_acc = accuracy(w0)
     for s in ([0.5, 0.8, 0.9] if quick else [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98]):
         k = int(round(s * w0.size))
@@ -346,10 +371,34 @@ def section_prune(quick: bool) -> List[Dict[str, Any]]:
         obs = obs_prune(w0, grads, s, damp=damp)
         t_obs = time.perf_counter() - t0
         obs16 = obs_prune(w0, grads, s, damp=damp, steps=16)
-        rows.append(dict(sparsity=s, dense_acc=base_acc, magnitude=accuracy(mag), diag_fisher=accuracy(dfi),
-                         mfac_obs=accuracy(obs), mfac_obs_16steps=accuracy(obs16), obs_time_s=t_obs,
-                         m=m, d=w0.size, damp=damp))
+        row = dict(sparsity=s, dense_acc=base_acc, magnitude=accuracy(mag), diag_fisher=accuracy(dfi),
+                   mfac_obs=accuracy(obs), mfac_obs_16steps=accuracy(obs16), obs_time_s=t_obs,
+                   m=m, d=w0.size, damp=damp)
+        if s in block_sparsities:
+            # whole groups of 4 consecutive inputs of a neuron, exact group OBS
+            # (the flat vector keeps them aligned: every row length is a multiple of 4)
+            row["mfac_obs_block4"] = accuracy(obs_prune(w0, grads, s, damp=damp, pattern="block", group_size=4))
+        rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
+    # 2:4 (50 %) along each weight matrix's input axis: the semi-structured pattern
+    def two_four_by(score):
+        out = w0.copy()
+        off = 0
+        for p in weights:
+            n = p.numel()
+            sc = score[off:off + n].reshape(-1, 4)
+            drop = np.argsort(sc, axis=1)[:, :2] + np.arange(sc.shape[0])[:, None] * 4
+            out[off + drop.reshape(-1)] = 0
+            off += n
+        return out
+
+    two_four = dict(sparsity=0.5, dense_acc=base_acc, magnitude_2_4=accuracy(two_four_by(np.abs(w0))),
+                    diag_fisher_2_4=accuracy(two_four_by(w0 ** 2 * (fisher_diag + damp))),
+                    mfac_obs_2_4=accuracy(obs_prune(w0, grads, damp=damp, pattern="2:4")),
+                    mfac_obs_2_4_2steps=accuracy(obs_prune(w0, grads, damp=damp, pattern="2:4", steps=2)),
+                    m=m, d=w0.size, damp=damp)
+    print(json.dumps(two_four), flush=True)
+    rows.append(two_four)
     return rows
 
 
@@ -359,17 +408,29 @@ def plot_prune(rows, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    two_four = [r for r in rows if "mfac_obs_2_4" in r]
+    rows = [r for r in rows if "magnitude" in r]
     s = [r["sparsity"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(s, [r["magnitude"] for r in rows], "o-", label="magnitude")
-    ax.plot(s, [r["diag_fisher"] for r in rows], "s-", label="diagonal Fisher (OBD)")
-    ax.plot(s, [r["mfac_obs"] for r in rows], "^-", label="M-FAC OBS (one shot)")
-    ax.plot(s, [r["mfac_obs_16steps"] for r in rows], "v--", label="M-FAC OBS (16 steps)")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(s, [r["magnitude"] for r in rows], "o-", color="C0", label="magnitude")
+    ax.plot(s, [r["diag_fisher"] for r in rows], "s-", color="C1", label="diagonal Fisher (OBD)")
+    ax.plot(s, [r["mfac_obs"] for r in rows], "^-", color="C2", label="M-FAC OBS (one shot)")
+    ax.plot(s, [r["mfac_obs_16steps"] for r in rows], "v--", color="C3", label="M-FAC OBS (16 steps)")
+    blk = [r for r in rows if "mfac_obs_block4" in r]
+    if blk:
+        ax.plot([r["sparsity"] for r in blk], [r["mfac_obs_block4"] for r in blk], "D-.", color="C4",
+                label="M-FAC OBS, groups of 4 (block)")
+    for r in two_four:
+        # set slightly apart from the 50 % points of the curves so that both stay visible
+        ax.plot([0.485], [r["magnitude_2_4"]], "o", color="C0", mfc="none", ms=11, label="2:4 magnitude")
+        ax.plot([0.485], [r["diag_fisher_2_4"]], "s", color="C1", mfc="none", ms=11, label="2:4 diagonal Fisher")
+        ax.plot([0.485], [r["mfac_obs_2_4"]], "^", color="C2", mfc="none", ms=11, label="2:4 M-FAC OBS")
     ax.axhline(rows[0]["dense_acc"], color="gray", ls=":", label="dense")
     ax.set_xlabel("sparsity of the weight matrices")
     ax.set_ylabel("test accuracy (digits)")
-    ax.set_title(f"Pruning a 64-256-10 MLP (d={rows[0]['d']}, m={rows[0]['m']} gradients)")
-    ax.legend()
+    ax.set_title(f"One-shot pruning of a 64-256-10 MLP on digits (d={rows[0]['d']}, m={rows[0]['m']})\n"
+                 "hollow markers (left of 0.5): 2:4 pattern, 50 %; higher is better")
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -385,7 +446,8 @@ def main(argv=None) -> int:
         return 0
     ap = argparse.ArgumentParser(prog="python -m bench mfac")
     ap.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    ap.add_argument("--section", choices=["ihvp", "prune", "all"], default="all")
+    ap.add_argument("--section", choices=["ihvp", "prune", "step", "all"], default="all")
+    ap.add_argument("--runs", type=int, default=5, help="independent runs of the step section")
     ap.add_argument("--no-ref", action="store_true", help="skip the reference implementation")
     ap.add_argument("--cases", default=None, help="d:m,d:m,... (overrides the defaults)")
     ap.add_argument("--repeat", type=int, default=None)
@@ -406,6 +468,13 @@ def main(argv=None) -> int:
     if args.section in ("ihvp", "all"):
         s, bw = section_ihvp(cases, repeat, with_ref, args.ref_static_max_traffic)
         sections.update(s)
+    if args.section in ("step", "all") and with_ref:
+        step_cases = [(d, m) for d, m in cases if m >= 1024] or [(10**6, 1024)]
+        if args.cases:
+            step_cases = cases
+        elif args.quick:
+            step_cases = [(10**5, 256)]
+        sections["Sliding-window step, repeated runs (float32)"] = section_step(step_cases, args.runs, repeat)
     if args.section in ("prune", "all"):
         try:
             rows = section_prune(args.quick)

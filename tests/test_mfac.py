@@ -330,3 +330,29 @@ def test_adasolve_does_not_import_torch():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_device_dispatch_is_explicit(monkeypatch, rng):
+    """StaticIHVP/SlidingIHVP pick the CUDA class in their own ``__new__``; CPU input stays on CPU."""
+    from adasolve.mfac import ihvp as mod
+
+    class FakeCuda:
+        class CudaStaticIHVP:
+            def __init__(self, grads, *args, **kwargs):
+                self.args = (grads, args, kwargs)
+
+        class CudaSlidingIHVP(CudaStaticIHVP):
+            pass
+
+    G = rng.standard_normal((3, 8))
+    assert type(StaticIHVP(G, 0.1)) is StaticIHVP
+    assert "__new__" in StaticIHVP.__dict__ and "__new__" in SlidingIHVP.__dict__
+    monkeypatch.setattr(mod, "_cuda_dispatch", lambda device, *arrays: FakeCuda if device == "cuda" else None)
+    H = StaticIHVP(G, 0.5, device="cuda", block_size=None)
+    assert isinstance(H, FakeCuda.CudaStaticIHVP)
+    assert H.args[1] == (0.5,) and H.args[2] == {"device": "cuda", "block_size": None}
+    assert isinstance(SlidingIHVP(8, 2, 0.1, device="cuda"), FakeCuda.CudaSlidingIHVP)
+    assert type(SlidingIHVP(8, 2, 0.1)) is SlidingIHVP
+    with pytest.raises(ValueError, match="device must be"):
+        monkeypatch.undo()
+        StaticIHVP(G, 0.1, device="tpu")

@@ -45,22 +45,61 @@ void ihvp(const T& self, const Arr<S>& V, Arr<S>& X) {
   self.ihvp(v, k, x);
 }
 
+// Block layout from the Python arguments: `sizes` (None or a 1-D int64 array of block sizes)
+// wins over the uniform `block_size`.
+mf::BlockLayout layout_of(Index d, Index block_size, const py::object& sizes) {
+  if (sizes.is_none()) return mf::BlockLayout::uniform(d, block_size);
+  auto a = sizes.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+  std::vector<Index> v(a.data(), a.data() + a.size());
+  mf::BlockLayout l = mf::BlockLayout::from_sizes(v);
+  if (l.d != d)
+    throw std::invalid_argument("block sizes sum to " + std::to_string(l.d) + ", not to the dimension " +
+                                std::to_string(d));
+  return l;
+}
+
+py::array_t<double> to_array(const mf::MatrixXdR& A) {
+  py::array_t<double> a({A.rows(), A.cols()});
+  std::copy(A.data(), A.data() + A.size(), a.mutable_data());
+  return a;
+}
+
+mf::MatrixXdR from_array(const py::handle& h) {
+  auto a = py::cast<py::array_t<double, py::array::c_style | py::array::forcecast>>(h);
+  if (a.ndim() != 2) throw std::invalid_argument("state: block matrices must be 2-D");
+  mf::MatrixXdR A(a.shape(0), a.shape(1));
+  std::copy(a.data(), a.data() + a.size(), A.data());
+  return A;
+}
+
+py::list block_sizes(const mf::BlockLayout& layout) {
+  py::list v;
+  for (Index b = 0; b < layout.count(); ++b) v.append(layout.width(b));
+  return v;
+}
+
 template <class S>
 void bind_type(py::module_& m, const std::string& suffix) {
   using St = mf::StaticIHVP<S>;
   using Sl = mf::SlidingIHVP<S>;
 
   py::class_<St>(m, ("Static" + suffix).c_str())
-      .def(py::init([](const Arr<S>& grads, double damp, Index block_size) {
+      .def(py::init([](const Arr<S>& grads, double damp, Index block_size, py::object sizes,
+                       double damp_growth) {
              if (grads.ndim() != 2 || !(grads.flags() & py::array::c_style))
                throw std::invalid_argument("grads must be a C-contiguous 2-D array");
              const S* p = grads.data();
              const Index m = grads.shape(0), d = grads.shape(1);
+             const mf::BlockLayout layout = layout_of(d, block_size, sizes);
              py::gil_scoped_release nogil;
-             return new St(p, m, d, d, damp, block_size);
+             return new St(p, m, d, damp, layout, damp_growth);
            }),
            py::arg("grads").noconvert(), py::arg("damp"), py::arg("block_size"),
+           py::arg("block_sizes") = py::none(), py::arg("damp_growth") = 0.0,
            py::keep_alive<1, 2>())
+      .def_property_readonly("damp", &St::damp)
+      .def_property_readonly("damp_raises", &St::damp_raises)
+      .def_property_readonly("block_sizes", [](const St& self) { return block_sizes(self.layout()); })
       .def_property_readonly("m", &St::m)
       .def_property_readonly("dim", &St::dim)
       .def_property_readonly("block_size", &St::block_size)
@@ -93,12 +132,69 @@ void bind_type(py::module_& m, const std::string& suffix) {
              return self.element(i, j);
            },
            py::arg("i"), py::arg("j"))
+      .def("elements",
+           [](St& self, const py::array_t<std::int64_t, 0>& I, const py::array_t<std::int64_t, 0>& J,
+              Arr<double>& out) {
+             // [F^-1]_{I[t], J[t]} for index arrays checked in Python (range and shape)
+             if (I.ndim() != 1 || J.ndim() != 1 || I.shape(0) != J.shape(0) ||
+                 !(I.flags() & py::array::c_style) || !(J.flags() & py::array::c_style))
+               throw std::invalid_argument("i and j must be C-contiguous 1-D arrays of one length");
+             const Index n = I.shape(0);
+             double* o = mptr<double>(out, "out", n);
+             const std::int64_t *pi = I.data(), *pj = J.data();
+             py::gil_scoped_release nogil;
+             self.prepare_elements();
+             for (Index t = 0; t < n; ++t) o[t] = self.element(pi[t], pj[t]);
+           },
+           py::arg("i").noconvert(), py::arg("j").noconvert(), py::arg("out").noconvert())
       .def("prepare_elements", &St::prepare_elements,
            py::call_guard<py::gil_scoped_release>());
 
   py::class_<Sl>(m, ("Sliding" + suffix).c_str())
-      .def(py::init<Index, Index, double, Index>(), py::arg("dim"), py::arg("m"), py::arg("damp"),
-           py::arg("block_size"), py::call_guard<py::gil_scoped_release>())
+      .def(py::init([](Index d, Index m, double damp, Index block_size, py::object sizes,
+                       double damp_growth) {
+             const mf::BlockLayout layout = layout_of(d, block_size, sizes);
+             py::gil_scoped_release nogil;
+             return new Sl(m, damp, layout, damp_growth);
+           }),
+           py::arg("dim"), py::arg("m"), py::arg("damp"), py::arg("block_size"),
+           py::arg("block_sizes") = py::none(), py::arg("damp_growth") = 0.0)
+      .def_property_readonly("damp", &Sl::damp)
+      .def_property_readonly("damp_raises", &Sl::damp_raises)
+      .def_property_readonly("block_sizes", [](const Sl& self) { return block_sizes(self.layout()); })
+      .def("get_state",
+           [](const Sl& self) {
+             // exact state (copies): buffer, slot, count, damp, damp_raises, and per block the
+             // Gram matrix, the factor and the rounding budget spent
+             py::array_t<S> buf({self.m(), self.dim()});
+             std::copy(self.buffer(), self.buffer() + self.m() * self.dim(), buf.mutable_data());
+             py::list grams, factors;
+             std::vector<double> drift;
+             for (Index b = 0; b < self.layout().count(); ++b) {
+               grams.append(to_array(self.block_gram(b)));
+               factors.append(to_array(self.block_factor(b)));
+               drift.push_back(self.block_drift(b));
+             }
+             py::array_t<double> dr(static_cast<py::ssize_t>(drift.size()));
+             std::copy(drift.begin(), drift.end(), dr.mutable_data());
+             return py::make_tuple(buf, self.slot(), self.count(), self.damp(), self.damp_raises(),
+                                   grams, factors, dr);
+           })
+      .def("set_state",
+           [](Sl& self, const Arr<S>& G, Index slot, Index count, double damp, Index raises,
+              py::sequence grams, py::sequence factors, py::array_t<double, py::array::c_style | py::array::forcecast> drift) {
+             if (!(G.flags() & py::array::c_style) || G.ndim() != 2 || G.shape(0) != self.m() ||
+                 G.shape(1) != self.dim())
+               throw std::invalid_argument("buffer must be a C-contiguous (m, d) array");
+             std::vector<mf::MatrixXdR> gr, fa;
+             for (auto h : grams) gr.push_back(from_array(h));
+             for (auto h : factors) fa.push_back(from_array(h));
+             std::vector<double> dv(drift.data(), drift.data() + drift.size());
+             py::gil_scoped_release nogil;
+             self.set_state(G.data(), slot, count, damp, raises, gr, fa, dv);
+           },
+           py::arg("buffer").noconvert(), py::arg("slot"), py::arg("count"), py::arg("damp"),
+           py::arg("damp_raises"), py::arg("grams"), py::arg("factors"), py::arg("drift"))
       .def_property_readonly("m", &Sl::m)
       .def_property_readonly("dim", &Sl::dim)
       .def_property_readonly("block_size", &Sl::block_size)

@@ -25,6 +25,7 @@
 // accumulated in double, so float32 storage loses accuracy only in the stored numbers.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -76,11 +77,22 @@ void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR&
 // Block layout
 // ------------------------------------------------------------------------------------------
 struct BlockLayout {
-  Index d = 0;      ///< dimension
-  Index block = 0;  ///< nominal block size (= d when not blocked)
-  Index count() const { return (d + block - 1) / block; }
-  Index start(Index b) const { return b * block; }
-  Index width(Index b) const { return std::min(block, d - b * block); }
+  Index d = 0;                ///< dimension
+  Index block = 0;            ///< nominal block size (= d when not blocked; widest block if ragged)
+  std::vector<Index> starts;  ///< empty: uniform blocks of `block`; else nb+1 block boundaries
+  Index count() const {
+    return starts.empty() ? (d + block - 1) / block : Index(starts.size()) - 1;
+  }
+  Index start(Index b) const { return starts.empty() ? b * block : starts[b]; }
+  Index width(Index b) const {
+    return starts.empty() ? std::min(block, d - b * block) : starts[b + 1] - starts[b];
+  }
+  /// The block holding coordinate i (0 <= i < d).
+  Index find(Index i) const;
+  /// Contiguous blocks of `block_size` coordinates (<= 0 or >= d: one block; last one ragged).
+  static BlockLayout uniform(Index d, Index block_size);
+  /// Consecutive blocks of the given sizes (each >= 1, summing to d), e.g. one per layer.
+  static BlockLayout from_sizes(const std::vector<Index>& sizes);
 };
 
 /// One block's factor. Dual (w > m): lower Cholesky factor of K = m*damp*I + G_b G_b^T.
@@ -99,12 +111,21 @@ class StaticIHVP {
  public:
   /// grads: m x d row-major, row stride ld (>= d); kept by pointer, never copied or modified.
   /// block_size <= 0 or >= d: one block. Throws std::invalid_argument on bad sizes or damp.
-  StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, double damp, Index block_size);
+  /// damp_growth > 1: when a Cholesky factorization fails (damp too small for the scale of
+  /// the gradients), damp is multiplied by damp_growth until it succeeds (see damp_raises());
+  /// damp_growth <= 1: the failure throws std::invalid_argument.
+  StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, double damp, Index block_size,
+             double damp_growth = 0.0);
+  StaticIHVP(const Scalar* grads, Index m, Index ld, double damp, const BlockLayout& layout,
+             double damp_growth = 0.0);
 
   Index m() const { return m_; }
   Index dim() const { return layout_.d; }
   Index block_size() const { return layout_.block; }
+  const BlockLayout& layout() const { return layout_; }
+  /// The damping in use: the constructor's, times damp_growth^damp_raises().
   double damp() const { return damp_; }
+  Index damp_raises() const { return damp_raises_; }
 
   /// X (k x d) = F^{-1} V for V (k x d), both row-major contiguous. X may alias V.
   void ihvp(const Scalar* V, Index k, Scalar* X) const;
@@ -125,7 +146,8 @@ class StaticIHVP {
  private:
   const Scalar* G_;
   Index m_, ld_;
-  double damp_;
+  double damp_, damp_growth_;
+  Index damp_raises_ = 0;
   BlockLayout layout_;
   std::vector<BlockFactor> factors_;
   std::vector<double> diag_;  // cache, empty until diag() is called
@@ -141,12 +163,17 @@ class StaticIHVP {
 template <class Scalar>
 class SlidingIHVP {
  public:
-  SlidingIHVP(Index d, Index m, double damp, Index block_size);
+  /// damp_growth: as for StaticIHVP (a failed factorization after an update raises damp for
+  /// every block and refactors them all; the damping then stays raised).
+  SlidingIHVP(Index d, Index m, double damp, Index block_size, double damp_growth = 0.0);
+  SlidingIHVP(Index m, double damp, const BlockLayout& layout, double damp_growth = 0.0);
 
   Index m() const { return m_; }
   Index dim() const { return layout_.d; }
   Index block_size() const { return layout_.block; }
+  const BlockLayout& layout() const { return layout_; }
   double damp() const { return damp_; }
+  Index damp_raises() const { return damp_raises_; }
   /// Number of gradients added since construction or reset().
   Index count() const { return count_; }
   /// Ring-buffer slot the next gradient overwrites.
@@ -170,9 +197,24 @@ class SlidingIHVP {
   /// restore a pickled or copied window.
   void restore(const Scalar* G, Index slot, Index count);
 
+  /// The exact state, for checkpoints that resume bit for bit: per block the Gram matrix,
+  /// the factor (dual: Cholesky factor L of K; primal: the explicit inverse) and the rounding
+  /// budget spent since the last exact factorization.
+  const MatrixXdR& block_gram(Index b) const { return gram_[b]; }
+  const MatrixXdR& block_factor(Index b) const {
+    return factors_[b].dual ? factors_[b].L : factors_[b].Ainv;
+  }
+  double block_drift(Index b) const { return drift_[b]; }
+  /// Set the exact state saved by the accessors above (plus the buffer, slot, count, damp and
+  /// damp_raises); shapes are checked, the values trusted (no refactorization).
+  void set_state(const Scalar* G, Index slot, Index count, double damp, Index damp_raises,
+                 const std::vector<MatrixXdR>& grams, const std::vector<MatrixXdR>& factors,
+                 const std::vector<double>& drift);
+
  private:
   Index m_;
-  double damp_;
+  double damp_, damp_growth_;
+  Index damp_raises_ = 0;
   BlockLayout layout_;
   std::vector<Scalar> G_;              // m x d ring buffer
   std::vector<MatrixXdR> gram_;        // per block: G_b G_b^T (dual) or G_b^T G_b (primal)
@@ -181,8 +223,12 @@ class SlidingIHVP {
                                        // factorization (rounding budget, see mfac.cpp)
   Index slot_ = 0, count_ = 0;
   bool outer_parallel() const;
-  void step_block(Index b, const Scalar* g, const Scalar* v, Scalar* x, bool inner_parallel);
-  void refactor(Index b);
+  // phase 1 of a step: write g, update block b's Gram matrix and factor; Y receives the dot
+  // products of the block's rows with g (and v). Returns false if the factorization failed.
+  bool update_block(Index b, const Scalar* g, const Scalar* v, MatrixXdR& Y, bool inner_parallel);
+  bool refactor(Index b);
+  // every block refactored, damp raised by damp_growth_ until all succeed (or throws)
+  void refactor_all();
 };
 
 }  // namespace adasolve::mfac

@@ -433,6 +433,9 @@ void column_solves(const Scalar* G, Index m, Index w, Index ld, const MatrixXdR&
 // ------------------------------------------------------------------------------------------
 namespace {
 
+// Preconditions of the C++ API. Python callers never reach them with bad values (the Python
+// layer applies adasolve._device.check_damp and its shape checks first, with messages naming
+// the argument); they remain for C++ callers, who have no other check.
 void validate(Index m, Index d, double damp) {
   require(m >= 1, "mfac: the number of gradients m must be >= 1, got " + std::to_string(m));
   require(d >= 1, "mfac: the dimension d must be >= 1, got " + std::to_string(d));
@@ -440,40 +443,54 @@ void validate(Index m, Index d, double damp) {
           "mfac: damp must be a finite number > 0, got " + std::to_string(damp));
 }
 
-BlockLayout make_layout(Index d, Index block_size) {
-  BlockLayout l;
-  l.d = d;
-  l.block = (block_size <= 0 || block_size >= d) ? d : block_size;
-  return l;
-}
-
-// Dual factor from the Gram matrix: Cholesky of K = m*damp*I + GG^T.
-void factor_dual(const MatrixXdR& gram, Index m, double damp, BlockFactor& f) {
+// Dual factor from the Gram matrix: Cholesky of K = m*damp*I + GG^T. False when the
+// factorization fails (K not numerically positive definite: damp too small for the scale of
+// the gradients); non-finite input throws.
+bool factor_dual(const MatrixXdR& gram, Index m, double damp, BlockFactor& f) {
   check_finite_matrix(gram, "the Gram matrix G G^T");
   MatrixXdR K = gram;
   K.diagonal().array() += double(m) * damp;
   Eigen::LLT<MatrixXdR> llt(K);
-  if (llt.info() != Eigen::Success)
-    throw std::invalid_argument("mfac: Cholesky factorization of m*damp*I + G G^T failed "
-                                "(damp too small for the scale of the gradients)");
+  if (llt.info() != Eigen::Success) return false;
+  MatrixXdR L = llt.matrixL();
+  // Eigen's LLT reports success for tiny or denormal pivots; a factor that cannot be solved
+  // with counts as a failure too
+  if (!L.allFinite() || !(L.diagonal().array() > 0).all()) return false;
   f.dual = true;
-  f.L = llt.matrixL();
+  f.L = std::move(L);
   f.Ainv.resize(0, 0);
+  return true;
 }
 
-// Primal factor from A = G_b^T G_b: inverse of damp*I + A/m.
-void factor_primal(const MatrixXdR& A, Index m, double damp, BlockFactor& f) {
+// Primal factor from A = G_b^T G_b: inverse of damp*I + A/m. False when the factorization fails.
+bool factor_primal(const MatrixXdR& A, Index m, double damp, BlockFactor& f) {
   check_finite_matrix(A, "the block matrix G_b^T G_b");
   MatrixXdR F = A / double(m);
   F.diagonal().array() += damp;
   Eigen::LLT<MatrixXdR> llt(F);
-  if (llt.info() != Eigen::Success)
-    throw std::invalid_argument("mfac: Cholesky factorization of damp*I + G_b^T G_b/m failed");
+  if (llt.info() != Eigen::Success) return false;
+  MatrixXdR Ainv = llt.solve(MatrixXdR::Identity(A.rows(), A.cols()));
+  if (!Ainv.allFinite()) return false;
   f.dual = false;
-  f.Ainv = llt.solve(MatrixXdR::Identity(A.rows(), A.cols()));
+  f.Ainv = std::move(Ainv);
   // exactly symmetric, so that element(i, j) == element(j, i)
   f.Ainv = (0.5 * (f.Ainv + f.Ainv.transpose())).eval();
   f.L.resize(0, 0);
+  return true;
+}
+
+// Automatic damping: how many times damp may be multiplied by the growth factor before giving
+// up (with the default growth 10: 1e30 times the initial damp; beyond that the gradients are
+// not the problem).
+constexpr int kMaxDampRaises = 30;
+
+[[noreturn]] void throw_factorization_failed(double damp, bool auto_damp) {
+  throw std::invalid_argument(
+      std::string("mfac: Cholesky factorization of m*damp*I + G G^T failed with damp = ") +
+      std::to_string(damp) +
+      (auto_damp ? " after raising damp the maximum number of times"
+                 : " (damp too small for the scale of the gradients; raise damp or enable "
+                   "automatic damping)"));
 }
 
 template <class Scalar>
@@ -574,27 +591,53 @@ void apply_blocks(const BlockLayout& layout, const Scalar* G, Index m, Index ld,
 
 template <class Scalar>
 StaticIHVP<Scalar>::StaticIHVP(const Scalar* grads, Index m, Index d, Index ld, double damp,
-                               Index block_size)
-    : G_(grads), m_(m), ld_(ld), damp_(damp), layout_(make_layout(d, block_size)) {
+                               Index block_size, double damp_growth)
+    : StaticIHVP(grads, m, ld, damp, (validate(m, d, damp), BlockLayout::uniform(d, block_size)),
+                 damp_growth) {}
+
+template <class Scalar>
+StaticIHVP<Scalar>::StaticIHVP(const Scalar* grads, Index m, Index ld, double damp,
+                               const BlockLayout& layout, double damp_growth)
+    : G_(grads), m_(m), ld_(ld), damp_(damp), damp_growth_(damp_growth), layout_(layout) {
+  const Index d = layout_.d;
   validate(m, d, damp);
   require(ld >= d, "mfac: row stride must be >= d");
   require(grads != nullptr, "mfac: grads is null");
   const Index nb = layout_.count();
   factors_.resize(nb);
   const bool outer = outer_parallel();
-  for_each_block(nb, outer, double(m_) * double(m_) * double(layout_.block), [&](Index b) {
-    const Index w = layout_.width(b);
-    const Scalar* Gb = G_ + layout_.start(b);
-    if (w > m_) {
-      MatrixXdR K(m_, m_);
-      gram(Gb, m_, w, ld_, K.data(), !outer);
-      factor_dual(K, m_, damp_, factors_[b]);
-    } else {
-      MatrixXdR Gd = block_as_double(Gb, m_, w, ld_);
-      MatrixXdR A = Gd.transpose() * Gd;
-      factor_primal(A, m_, damp_, factors_[b]);
-    }
-  });
+  const bool grow = damp_growth_ > 1.0;
+  // Each block is factorized at damp_; a block that fails finds, on its own Gram matrix, the
+  // smallest damp_ * growth^k that works. If any block needed more, every block is redone at
+  // the largest such damp (one F for all blocks, one damp to report).
+  std::vector<int> raises(nb, 0);
+  for (int attempt = 0;; ++attempt) {
+    const double dmp = damp_;
+    for_each_block(nb, outer, double(m_) * double(m_) * double(layout_.block), [&](Index b) {
+      const Index w = layout_.width(b);
+      const Scalar* Gb = G_ + layout_.start(b);
+      MatrixXdR A;
+      if (w > m_) {
+        A.resize(m_, m_);
+        gram(Gb, m_, w, ld_, A.data(), !outer);
+      } else {
+        MatrixXdR Gd = block_as_double(Gb, m_, w, ld_);
+        A.noalias() = Gd.transpose() * Gd;
+      }
+      double db = dmp;
+      int k = 0;
+      while (!(w > m_ ? factor_dual(A, m_, db, factors_[b]) : factor_primal(A, m_, db, factors_[b]))) {
+        if (!grow || ++k > kMaxDampRaises) throw_factorization_failed(db, grow);
+        db *= damp_growth_;
+      }
+      raises[b] = k;
+    });
+    const int need = *std::max_element(raises.begin(), raises.end());
+    if (need == 0) break;
+    require(attempt < kMaxDampRaises, "mfac: automatic damping did not converge");
+    for (int k = 0; k < need; ++k) damp_ *= damp_growth_;
+    damp_raises_ += need;
+  }
 }
 
 template <class Scalar>
@@ -675,7 +718,7 @@ double StaticIHVP<Scalar>::element(Index i, Index j) {
   const Index d = layout_.d;
   if (i < 0 || j < 0 || i >= d || j >= d)
     throw std::out_of_range("mfac: element index out of range for dimension " + std::to_string(d));
-  const Index bi = i / layout_.block, bj = j / layout_.block;
+  const Index bi = layout_.find(i), bj = layout_.find(j);
   if (bi != bj) return 0.0;
   const BlockFactor& f = factors_[bi];
   const Index s = layout_.start(bi);
@@ -741,8 +784,14 @@ bool cholesky_replace_row(MatrixXdR& L, const Eigen::VectorXd& old_col,
 }  // namespace
 
 template <class Scalar>
-SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size)
-    : m_(m), damp_(damp), layout_(make_layout(d, block_size)) {
+SlidingIHVP<Scalar>::SlidingIHVP(Index d, Index m, double damp, Index block_size, double damp_growth)
+    : SlidingIHVP(m, damp, (validate(m, d, damp), BlockLayout::uniform(d, block_size)),
+                  damp_growth) {}
+
+template <class Scalar>
+SlidingIHVP<Scalar>::SlidingIHVP(Index m, double damp, const BlockLayout& layout, double damp_growth)
+    : m_(m), damp_(damp), damp_growth_(damp_growth), layout_(layout) {
+  const Index d = layout_.d;
   validate(m, d, damp);
   G_.assign(static_cast<size_t>(m) * static_cast<size_t>(d), Scalar(0));
   const Index nb = layout_.count();
@@ -766,8 +815,8 @@ void SlidingIHVP<Scalar>::reset() {
     const Index w = layout_.width(b);
     const Index n = w > m_ ? m_ : w;
     gram_[b] = MatrixXdR::Zero(n, n);
-    refactor(b);
   }
+  refactor_all();
 }
 
 template <class Scalar>
@@ -787,22 +836,66 @@ void SlidingIHVP<Scalar>::restore(const Scalar* G, Index slot, Index count) {
       MatrixXdR Gd = block_as_double(G_.data() + s, m_, w, d);
       gram_[b].noalias() = Gd.transpose() * Gd;
     }
-    refactor(b);
+  }
+  refactor_all();
+}
+
+template <class Scalar>
+void SlidingIHVP<Scalar>::set_state(const Scalar* G, Index slot, Index count, double damp,
+                                    Index damp_raises, const std::vector<MatrixXdR>& grams,
+                                    const std::vector<MatrixXdR>& factors,
+                                    const std::vector<double>& drift) {
+  const Index nb = layout_.count(), d = layout_.d;
+  require(slot >= 0 && slot < m_, "mfac: slot must be in [0, m), got " + std::to_string(slot));
+  require(count >= 0 && damp_raises >= 0, "mfac: count and damp_raises must be >= 0");
+  require(std::isfinite(damp) && damp > 0, "mfac: damp must be a finite number > 0");
+  require(Index(grams.size()) == nb && Index(factors.size()) == nb && Index(drift.size()) == nb,
+          "mfac: the state holds " + std::to_string(grams.size()) + " blocks, the window has " +
+              std::to_string(nb));
+  for (Index b = 0; b < nb; ++b) {
+    const Index n = std::min(m_, layout_.width(b));
+    require(grams[b].rows() == n && grams[b].cols() == n && factors[b].rows() == n &&
+                factors[b].cols() == n,
+            "mfac: block " + std::to_string(b) + " of the state has the wrong shape");
+  }
+  std::copy(G, G + m_ * d, G_.begin());
+  slot_ = slot;
+  count_ = count;
+  damp_ = damp;
+  damp_raises_ = damp_raises;
+  for (Index b = 0; b < nb; ++b) {
+    gram_[b] = grams[b];
+    BlockFactor& f = factors_[b];
+    f.dual = layout_.width(b) > m_;
+    (f.dual ? f.L : f.Ainv) = factors[b];
+    (f.dual ? f.Ainv : f.L).resize(0, 0);
+    drift_[b] = drift[b];
   }
 }
 
 template <class Scalar>
-void SlidingIHVP<Scalar>::refactor(Index b) {
+bool SlidingIHVP<Scalar>::refactor(Index b) {
   drift_[b] = 0.0;
-  if (layout_.width(b) > m_)
-    factor_dual(gram_[b], m_, damp_, factors_[b]);
-  else
-    factor_primal(gram_[b], m_, damp_, factors_[b]);
+  if (layout_.width(b) > m_) return factor_dual(gram_[b], m_, damp_, factors_[b]);
+  return factor_primal(gram_[b], m_, damp_, factors_[b]);
 }
 
 template <class Scalar>
-void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, Scalar* x,
-                                     bool inner) {
+void SlidingIHVP<Scalar>::refactor_all() {
+  const Index nb = layout_.count();
+  for (int k = 0;; ++k) {
+    bool ok = true;
+    for (Index b = 0; b < nb; ++b) ok = refactor(b) && ok;
+    if (ok) return;
+    if (!(damp_growth_ > 1.0) || k >= kMaxDampRaises) throw_factorization_failed(damp_, damp_growth_ > 1.0);
+    damp_ *= damp_growth_;
+    ++damp_raises_;
+  }
+}
+
+template <class Scalar>
+bool SlidingIHVP<Scalar>::update_block(Index b, const Scalar* g, const Scalar* v, MatrixXdR& Y,
+                                       bool inner) {
   const Index d = layout_.d, s = layout_.start(b), w = layout_.width(b);
   Scalar* Gb = G_.data() + s;
   MatrixXdR& A = gram_[b];
@@ -810,7 +903,7 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
     // One pass: write g into the slot and take the dot products of every row with g (and v).
     const Scalar* V[2] = {g + s, v ? v + s : nullptr};
     const Index k = (v && v != g) ? 2 : 1;
-    MatrixXdR Y(k, m_);
+    Y.resize(k, m_);
     grads_dot(Gb, m_, w, d, V, k, Y.data(), inner, g + s, slot_);
     const Eigen::VectorXd old_col = A.row(slot_).transpose();
     A.row(slot_) = Y.row(0);
@@ -819,44 +912,35 @@ void SlidingIHVP<Scalar>::step_block(Index b, const Scalar* g, const Scalar* v, 
     // O(m^3) refactorization from the exact Gram matrix A when the rounding budget of the
     // changes since the last one is spent (see kDriftTol), when the downdate breaks down, and
     // every kRefactorEvery steps in any case.
-    if (count_ % kRefactorEvery == 0 || !Y.allFinite() ||
+    check_finite_matrix(A, "the Gram matrix G G^T");
+    if (count_ % kRefactorEvery == 0 ||
         !cholesky_replace_row(factors_[b].L, old_col, A.col(slot_), slot_, drift_[b]) ||
         drift_exceeded(drift_[b], m_, damp_))
-      refactor(b);
-    if (x) {
-      const Scalar* Vb[1] = {v + s};
-      Scalar* Xb[1] = {x + s};
-      apply_block(Gb, m_, w, d, factors_[b], damp_, Vb, 1, Xb, inner, Y.data() + (k - 1) * m_);
-    }
-  } else {
-    // Primal: A = G_b^T G_b by a rank-2 change, recomputed from the buffer when the ring wraps
-    // (bounds the drift of the additions and subtractions; amortized O(w^2) per update).
-    Scalar* row = Gb + slot_ * d;
-    Eigen::VectorXd gold(w), gnew(w);
-    for (Index t = 0; t < w; ++t) {
-      gold[t] = double(row[t]);
-      gnew[t] = double(g[s + t]);
-    }
-    std::memcpy(row, g + s, sizeof(Scalar) * w);
-    // the rounding error of the rank-2 change is about eps * (|g_old|^2 + |g_new|^2): recompute
-    // A exactly when the ring wraps or when that budget is spent (a large gradient leaving)
-    const double mass = drift_[b] + gold.squaredNorm() + gnew.squaredNorm();
-    if (slot_ == 0 || drift_exceeded(mass, m_, damp_)) {
-      MatrixXdR Gd = block_as_double(Gb, m_, w, d);
-      A.noalias() = Gd.transpose() * Gd;
-      refactor(b);
-    } else {
-      A.noalias() += gnew * gnew.transpose();
-      A.noalias() -= gold * gold.transpose();
-      refactor(b);
-      drift_[b] = mass;  // refactor() reset it, but A itself still carries the changes
-    }
-    if (x) {
-      const Scalar* Vb[1] = {v + s};
-      Scalar* Xb[1] = {x + s};
-      apply_block(Gb, m_, w, d, factors_[b], damp_, Vb, 1, Xb, inner);
-    }
+      return refactor(b);
+    return true;
   }
+  // Primal: A = G_b^T G_b by a rank-2 change, recomputed from the buffer when the ring wraps
+  // (bounds the drift of the additions and subtractions; amortized O(w^2) per update).
+  Scalar* row = Gb + slot_ * d;
+  Eigen::VectorXd gold(w), gnew(w);
+  for (Index t = 0; t < w; ++t) {
+    gold[t] = double(row[t]);
+    gnew[t] = double(g[s + t]);
+  }
+  std::memcpy(row, g + s, sizeof(Scalar) * w);
+  // the rounding error of the rank-2 change is about eps * (|g_old|^2 + |g_new|^2): recompute
+  // A exactly when the ring wraps or when that budget is spent (a large gradient leaving)
+  const double mass = drift_[b] + gold.squaredNorm() + gnew.squaredNorm();
+  if (slot_ == 0 || drift_exceeded(mass, m_, damp_)) {
+    MatrixXdR Gd = block_as_double(Gb, m_, w, d);
+    A.noalias() = Gd.transpose() * Gd;
+    return refactor(b);
+  }
+  A.noalias() += gnew * gnew.transpose();
+  A.noalias() -= gold * gold.transpose();
+  const bool ok = refactor(b);
+  drift_[b] = mass;  // refactor() reset it, but A itself still carries the changes
+  return ok;
 }
 
 template <class Scalar>
@@ -866,14 +950,19 @@ void SlidingIHVP<Scalar>::update(const Scalar* g) {
 
 template <class Scalar>
 void SlidingIHVP<Scalar>::update_and_ihvp(const Scalar* g, const Scalar* v, Scalar* x) {
-  const Index nb = layout_.count();
+  const Index nb = layout_.count(), d = layout_.d;
   if (x && !v) v = g;
   const bool outer = outer_parallel();
+  // Phase 1 (every block): the update, with the dot products of the first IHVP pass fused in.
+  // Phase 2: the second pass. Between them, a failed factorization raises damp for all blocks
+  // (automatic damping); the dot products do not depend on damp, so nothing is recomputed.
+  std::vector<MatrixXdR> Y(nb);
+  std::vector<char> ok(nb, 1);
   std::string err;
 #pragma omp parallel for schedule(dynamic) if (outer)
   for (Index b = 0; b < nb; ++b) {
     try {
-      step_block(b, g, v, x, !outer);
+      ok[b] = update_block(b, g, v, Y[b], !outer) ? 1 : 0;
     } catch (const std::exception& e) {
 #pragma omp critical
       err = e.what();
@@ -882,11 +971,51 @@ void SlidingIHVP<Scalar>::update_and_ihvp(const Scalar* g, const Scalar* v, Scal
   slot_ = (slot_ + 1) % m_;
   ++count_;
   if (!err.empty()) throw std::invalid_argument(err);
+  if (std::find(ok.begin(), ok.end(), 0) != ok.end()) refactor_all();
+  if (!x) return;
+#pragma omp parallel for schedule(dynamic) if (outer)
+  for (Index b = 0; b < nb; ++b) {
+    const Index s = layout_.start(b), w = layout_.width(b);
+    const Scalar* Vb[1] = {v + s};
+    Scalar* Xb[1] = {x + s};
+    const double* y = factors_[b].dual ? Y[b].data() + (Y[b].rows() - 1) * m_ : nullptr;
+    apply_block(G_.data() + s, m_, w, d, factors_[b], damp_, Vb, 1, Xb, !outer, y);
+  }
 }
 
 template <class Scalar>
 void SlidingIHVP<Scalar>::ihvp(const Scalar* V, Index k, Scalar* X) const {
   apply_blocks(layout_, G_.data(), m_, layout_.d, factors_, damp_, V, k, X);
+}
+
+// ------------------------------------------------------------------------------------------
+// BlockLayout
+// ------------------------------------------------------------------------------------------
+Index BlockLayout::find(Index i) const {
+  if (starts.empty()) return i / block;
+  return Index(std::upper_bound(starts.begin(), starts.end(), i) - starts.begin()) - 1;
+}
+
+BlockLayout BlockLayout::uniform(Index d, Index block_size) {
+  BlockLayout l;
+  l.d = d;
+  l.block = (block_size <= 0 || block_size >= d) ? d : block_size;
+  return l;
+}
+
+BlockLayout BlockLayout::from_sizes(const std::vector<Index>& sizes) {
+  require(!sizes.empty(), "mfac: block sizes must not be empty");
+  BlockLayout l;
+  l.starts.reserve(sizes.size() + 1);
+  l.starts.push_back(0);
+  for (Index w : sizes) {
+    require(w >= 1, "mfac: every block size must be >= 1, got " + std::to_string(w));
+    l.starts.push_back(l.starts.back() + w);
+    l.block = std::max(l.block, w);
+  }
+  l.d = l.starts.back();
+  if (sizes.size() == 1) l.starts.clear();  // one block: the uniform layout
+  return l;
 }
 
 // ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_scalar
+from .._device import check_damp  # the one damp rule, shared with the CPU and GPU classes
 
 __all__ = ["ShardedStaticIHVP", "ShardedSlidingIHVP"]
 
@@ -289,7 +290,7 @@ class ShardedStaticIHVP(_ShardBase):
         m, d = G.shape
         if m == 0:
             raise ValueError(f"local_grads must hold at least one gradient (m >= 1), got shape {tuple(G.shape)}")
-        self._damp = check_scalar(damp, "damp", low=0.0, low_inclusive=False)
+        self._damp = check_damp(damp)
         self._G = G
         self._device = G.device
         self._setup_group(group, m, d)
@@ -385,7 +386,7 @@ class ShardedSlidingIHVP(_ShardBase):
         torch = _torch()
         d = check_scalar(local_dim, "local_dim", kind=int, low=0)
         m = check_scalar(m, "m", kind=int, low=1)
-        self._damp = check_scalar(damp, "damp", low=0.0, low_inclusive=False)
+        self._damp = check_damp(damp)
         dt = torch.float32 if dtype is None else _check_dtype(dtype)
         self._device = torch.device(device) if device is not None else torch.device("cpu")
         try:

@@ -11,7 +11,8 @@ Efficient Matrix-Free Approximations of Second-Order Information", NeurIPS 2021)
 - :class:`StaticIHVP`: a fixed set of gradients (pruning, one-shot second-order scores).
 - :class:`SlidingIHVP`: the last m gradients in a ring buffer (the M-FAC optimizer;
   :class:`adasolve.torch.MFAC` wraps it as a ``torch.optim.Optimizer``).
-- :func:`obs_scores`, :func:`obs_prune`: Optimal Brain Surgeon saliencies and pruning.
+- :func:`obs_scores`, :func:`obs_prune`: Optimal Brain Surgeon saliencies and pruning
+  (in :mod:`adasolve.mfac.obs`, re-exported here).
 
 How it is computed: with ``K = m*damp*I + G G^T = L L^T`` (an m x m Cholesky factor),
 ``F^{-1} v = (v - G^T K^{-1} G v) / damp`` (Woodbury). The precomputation forms ``G G^T`` by
@@ -34,7 +35,8 @@ import numpy as np
 from .. import _core
 from .._validation import as_float_array, check_finite, check_scalar
 
-__all__ = ["StaticIHVP", "SlidingIHVP", "obs_scores", "obs_prune", "ShardedStaticIHVP", "ShardedSlidingIHVP"]
+__all__ = ["StaticIHVP", "SlidingIHVP", "obs_scores", "obs_prune", "ShardedStaticIHVP", "ShardedSlidingIHVP",
+           "DampingRaisedWarning"]
 
 _cm = _core.mfac
 _IMPL = {
@@ -64,6 +66,47 @@ def _check_block_size(block_size: Any, d: int) -> int:
     return 0 if b >= d else b
 
 
+def _check_blocks(blocks: Any, block_size: Any, d: int) -> Optional[np.ndarray]:
+    """Sizes of consecutive blocks (int64 array summing to d), or None for ``block_size``."""
+    if blocks is None:
+        return None
+    if block_size is not None:
+        raise ValueError("give either block_size (uniform blocks) or blocks (their sizes), not both")
+    try:
+        sizes = [check_scalar(b, "blocks[i]", kind=int, low=1) for b in blocks]
+    except TypeError as exc:
+        if not np.iterable(blocks):
+            raise TypeError(f"blocks must be a sequence of block sizes, got {type(blocks).__name__}") from None
+        raise TypeError(f"blocks must hold integer block sizes: {exc}") from None
+    if not sizes or sum(sizes) != d:
+        raise ValueError(f"blocks must be sizes >= 1 summing to the dimension {d}, got {len(sizes)} "
+                         f"sizes summing to {sum(sizes)}")
+    return np.asarray(sizes, dtype=np.int64)
+
+
+class DampingRaisedWarning(RuntimeWarning):
+    """The Cholesky factorization failed with the given ``damp``, which was raised (see ``damp_growth``)."""
+
+
+def _check_damp_growth(damp_growth: Any) -> float:
+    """None: no automatic damping (C++ convention 0)."""
+    if damp_growth is None:
+        return 0.0
+    return check_scalar(damp_growth, "damp_growth", low=1.0, low_inclusive=False)
+
+
+def _warn_raised(obj: Any, before: int) -> None:
+    import warnings
+
+    n = int(obj._impl.damp_raises)
+    if n > before:
+        warnings.warn(
+            f"{type(obj).__name__}: the Cholesky factorization of m*damp*I + G G^T failed (damp too "
+            f"small for the scale of the gradients); damp raised {n - before} time(s) by "
+            f"damp_growth to {obj._impl.damp:g} (see .damp, .damp_raises)",
+            DampingRaisedWarning, stacklevel=3)
+
+
 def _check_finite_rows(G: np.ndarray, name: str) -> None:
     """check_finite over row blocks: a temporary of ~16 MB instead of an (m, d) bool array."""
     rows = max(1, (1 << 24) // max(1, G.shape[1]))
@@ -81,14 +124,29 @@ def _as_vectors(v: Any, name: str, d: int, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
+def _cuda_dispatch(device: Any, *arrays: Any):
+    """The CUDA backend module when the call asks for the GPU (device="cuda" or CUDA input)."""
+    if device is None and not any(type(a).__module__.split(".")[0] in ("torch", "cupy") for a in arrays):
+        return None
+    from .. import _device
+
+    if not _device.wants_cuda(device, *arrays):
+        return None
+    from . import _cuda
+
+    return _cuda
+
+
 class StaticIHVP:
     """Inverse of the damped empirical Fisher of a fixed set of gradients.
 
-    With ``device="cuda"`` or CUDA ``grads`` (CuPy, PyTorch) the object is an
-    :class:`adasolve.mfac._cuda.CudaStaticIHVP` (same methods, results on the GPU;
-    see docs/gpu.md).
-
     ``F = damp * I + G^T G / m`` for the m gradients in the rows of ``grads``.
+
+    Device dispatch: with ``device="cuda"`` or CUDA ``grads`` (a CuPy array or a CUDA
+    ``torch.Tensor``), ``StaticIHVP(...)`` returns an
+    :class:`adasolve.mfac._cuda.CudaStaticIHVP` instead (same methods, results on the GPU;
+    see docs/gpu.md). The choice is made by :meth:`__new__` below, from the arguments alone;
+    CPU input never imports the CUDA module.
 
     Parameters
     ----------
@@ -104,6 +162,14 @@ class StaticIHVP:
     dtype : {None, numpy.float32, numpy.float64}
         Storage and result dtype; None keeps float32/float64 input (integers become float64).
         A dtype different from the input's forces a converted copy.
+    blocks : sequence of int, optional
+        Sizes of consecutive blocks (summing to d), e.g. one block per layer of a network;
+        instead of ``block_size``.
+    damp_growth : float > 1 or None, default 10
+        Automatic damping: if the Cholesky factorization fails (``damp`` too small for the scale
+        of the gradients), ``damp`` is multiplied by ``damp_growth`` until it succeeds, a
+        :class:`DampingRaisedWarning` is issued and :attr:`damp` / :attr:`damp_raises` report
+        the damping in use. None: raise ``ValueError`` instead.
 
     Notes
     -----
@@ -130,6 +196,15 @@ class StaticIHVP:
     True
     """
 
+    def __new__(cls, grads: Any = None, *args: Any, device: Optional[str] = None, **kwargs: Any) -> Any:
+        """Device dispatch: a :class:`~adasolve.mfac._cuda.CudaStaticIHVP` for CUDA input or
+        ``device="cuda"`` (``__init__`` is then not run, the CUDA class initializes itself),
+        otherwise a new CPU :class:`StaticIHVP`."""
+        cuda = _cuda_dispatch(device, grads)
+        if cuda is not None:
+            return cuda.CudaStaticIHVP(grads, *args, device=device, **kwargs)
+        return super().__new__(cls)
+
     def __init__(
         self,
         grads: Any,
@@ -138,6 +213,8 @@ class StaticIHVP:
         block_size: Optional[int] = None,
         dtype: Optional[Union[type, np.dtype]] = None,
         device: Optional[str] = None,
+        blocks: Optional[Any] = None,
+        damp_growth: Optional[float] = 10.0,
     ) -> None:
         if dtype is not None:
             dtype = _check_dtype(dtype)
@@ -148,16 +225,21 @@ class StaticIHVP:
             raise ValueError(f"grads must hold at least one gradient (m >= 1), got shape {G.shape}")
         if d == 0:
             raise ValueError(f"grads must have dimension d >= 1, got shape {G.shape}")
-        self._damp = _check_damp(damp)
+        damp = _check_damp(damp)
+        sizes = _check_blocks(blocks, block_size, d)
         self._grads = G
-        self._impl = _IMPL[G.dtype][0](G, self._damp, _check_block_size(block_size, d))
+        self._impl = _IMPL[G.dtype][0](G, damp, _check_block_size(block_size, d), sizes,
+                                       _check_damp_growth(damp_growth))
+        self._damp0 = damp
+        self._growth = damp_growth
+        _warn_raised(self, 0)
         # diag() and element() fill caches on their first call: one thread at a time there
         self._lock = threading.Lock()
 
     def __reduce__(self):
         # pickle / copy.deepcopy: the gradients and the settings; the factorization is redone
         # on load (the caches of diag() and element() too, on demand)
-        return (_rebuild_static, (self._grads, self._damp, self._impl.block_size))
+        return (_rebuild_static, (self._grads, self._damp0, self.block_sizes, self._growth))
 
     # -- properties ------------------------------------------------------------------
     @property
@@ -172,7 +254,13 @@ class StaticIHVP:
 
     @property
     def damp(self) -> float:
-        return self._damp
+        """The damping in use (the one given, unless automatic damping raised it)."""
+        return float(self._impl.damp)
+
+    @property
+    def damp_raises(self) -> int:
+        """How many times automatic damping multiplied ``damp`` by ``damp_growth`` (0: never)."""
+        return int(self._impl.damp_raises)
 
     @property
     def dtype(self) -> np.dtype:
@@ -180,8 +268,13 @@ class StaticIHVP:
 
     @property
     def block_size(self) -> int:
-        """Block size in use (d when not blocked)."""
+        """Block size in use (d when not blocked; the widest block with ``blocks=``)."""
         return int(self._impl.block_size)
+
+    @property
+    def block_sizes(self) -> list:
+        """The width of every block, in order."""
+        return list(self._impl.block_sizes)
 
     @property
     def grads(self) -> np.ndarray:
@@ -243,41 +336,19 @@ class StaticIHVP:
                 f"block_size={self.block_size}, dtype={self.dtype})")
 
 
-def _rebuild_static(grads: np.ndarray, damp: float, block_size: int) -> "StaticIHVP":
-    return StaticIHVP(grads, damp, block_size=block_size)
+def _rebuild_static(grads: np.ndarray, damp: float, blocks: list, damp_growth) -> "StaticIHVP":
+    import warnings
+
+    with warnings.catch_warnings():  # the original already warned about a raised damp
+        warnings.simplefilter("ignore", DampingRaisedWarning)
+        return StaticIHVP(grads, damp, blocks=blocks, damp_growth=damp_growth)
 
 
-def _rebuild_sliding(dim: int, m: int, damp: float, block_size: int, dtype: str,
-                     buffer: np.ndarray, slot: int, count: int) -> "SlidingIHVP":
-    H = SlidingIHVP(dim, m, damp, block_size=block_size, dtype=np.dtype(dtype))
-    buf = as_float_array(buffer, "buffer", dtype=H.dtype, ndim=2)
-    if buf.shape != (m, dim):
-        raise ValueError(f"buffer must have shape ({m}, {dim}), got {buf.shape}")
-    H._impl.restore(buf, int(slot), int(count))
+def _rebuild_sliding(state: dict) -> "SlidingIHVP":
+    H = SlidingIHVP(state["dim"], state["m"], state["damp"], blocks=state["block_sizes"],
+                    dtype=np.dtype(state["dtype"]), damp_growth=state["damp_growth"])
+    H.load_state_dict(state)
     return H
-
-
-def _cuda_dispatch(device: Any, *arrays: Any):
-    """The CUDA backend module when the call asks for the GPU (device="cuda" or CUDA input)."""
-    if device is None and not any(type(a).__module__.split(".")[0] in ("torch", "cupy") for a in arrays):
-        return None
-    from .. import _device
-
-    if not _device.wants_cuda(device, *arrays):
-        return None
-    from . import _cuda
-
-    return _cuda
-
-
-def _static_new(cls, grads=None, *args, device=None, **kwargs):
-    cb = _cuda_dispatch(device, grads)
-    if cb is not None:
-        return cb.CudaStaticIHVP(grads, *args, device=device, **kwargs)
-    return object.__new__(cls)
-
-
-StaticIHVP.__new__ = _static_new  # type: ignore[assignment]
 
 
 class SlidingIHVP:
@@ -295,6 +366,14 @@ class SlidingIHVP:
         Block-diagonal approximation over contiguous blocks (ragged last block allowed).
     dtype : {numpy.float32, numpy.float64}, default numpy.float32
         Dtype of the ring buffer (m x d, owned by the object) and of the results.
+    blocks : sequence of int, optional
+        Sizes of consecutive blocks summing to ``dim`` (e.g. one per layer); instead of
+        ``block_size``.
+    damp_growth : float > 1 or None, default 10
+        Automatic damping: when a factorization fails after an update, ``damp`` is multiplied
+        by ``damp_growth`` (for every block) until it succeeds, and stays raised; a
+        :class:`DampingRaisedWarning` says so and :attr:`damp` / :attr:`damp_raises` report it.
+        None: raise ``ValueError`` instead.
 
     Notes
     -----
@@ -316,8 +395,9 @@ class SlidingIHVP:
     Inputs ``g``/``v`` already of ``dtype`` and C-contiguous are read in place (no copy).
 
     Thread safety: the methods hold a lock of the object, so threads may share it (updates and
-    IHVPs run one at a time). Pickling and ``copy.deepcopy`` store the ring buffer, the next
-    slot and the count; the copy recomputes its factors exactly.
+    IHVPs run one at a time). :meth:`state_dict` / :meth:`load_state_dict` save and restore the
+    exact state (ring buffer, factors, counters), so that a restored window continues bit for
+    bit like the original; pickling and ``copy.deepcopy`` use them.
 
     Examples
     --------
@@ -340,11 +420,16 @@ class SlidingIHVP:
         block_size: Optional[int] = None,
         dtype: Union[type, np.dtype] = np.float32,
         device: Optional[str] = None,
+        blocks: Optional[Any] = None,
+        damp_growth: Optional[float] = 10.0,
     ) -> None:
         d = check_scalar(dim, "dim", kind=int, low=1)
         m = check_scalar(m, "m", kind=int, low=1)
         self._dtype = _check_dtype(dtype)
-        self._damp = _check_damp(damp)
+        damp = _check_damp(damp)
+        sizes = _check_blocks(blocks, block_size, d)
+        growth = _check_damp_growth(damp_growth)
+        self._growth = damp_growth
         nbytes = m * d * self._dtype.itemsize
         if nbytes >= 2**62:
             raise ValueError(f"SlidingIHVP: the ring buffer of m x dim = {m} x {d} entries "
@@ -353,7 +438,7 @@ class SlidingIHVP:
         # released; the lock serialises them against each other and against ihvp()
         self._lock = threading.Lock()
         try:
-            self._impl = _IMPL[self._dtype][1](d, m, self._damp, _check_block_size(block_size, d))
+            self._impl = _IMPL[self._dtype][1](d, m, damp, _check_block_size(block_size, d), sizes, growth)
         except MemoryError:
             raise MemoryError(f"SlidingIHVP: cannot allocate the {m} x {d} ring buffer "
                               f"({nbytes / 2**30:.2f} GiB)") from None
@@ -369,7 +454,13 @@ class SlidingIHVP:
 
     @property
     def damp(self) -> float:
-        return self._damp
+        """The damping in use (the one given, unless automatic damping raised it)."""
+        return float(self._impl.damp)
+
+    @property
+    def damp_raises(self) -> int:
+        """How many times automatic damping multiplied ``damp`` by ``damp_growth`` (0: never)."""
+        return int(self._impl.damp_raises)
 
     @property
     def dtype(self) -> np.dtype:
@@ -377,7 +468,13 @@ class SlidingIHVP:
 
     @property
     def block_size(self) -> int:
+        """Block size in use (d when not blocked; the widest block with ``blocks=``)."""
         return int(self._impl.block_size)
+
+    @property
+    def block_sizes(self) -> list:
+        """The width of every block, in order."""
+        return list(self._impl.block_sizes)
 
     @property
     def count(self) -> int:
@@ -403,17 +500,22 @@ class SlidingIHVP:
             raise ValueError(f"out must be a writeable C-contiguous {self._dtype} array of shape {tuple(shape)}")
         return out
 
-    def __new__(cls, dim=None, m=None, *args, device=None, **kwargs):
-        cb = _cuda_dispatch(device)
-        if cb is not None:
-            return cb.CudaSlidingIHVP(dim, m, *args, device=device, **kwargs)
-        return object.__new__(cls)
+    def __new__(cls, dim: Any = None, m: Any = None, *args: Any, device: Optional[str] = None,
+                **kwargs: Any) -> Any:
+        """Device dispatch: a :class:`~adasolve.mfac._cuda.CudaSlidingIHVP` for
+        ``device="cuda"``, otherwise a new CPU :class:`SlidingIHVP`."""
+        cuda = _cuda_dispatch(device)
+        if cuda is not None:
+            return cuda.CudaSlidingIHVP(dim, m, *args, device=device, **kwargs)
+        return super().__new__(cls)
 
     def update(self, g: Any) -> None:
         """Add gradient ``g`` (d,), replacing the oldest one once the window is full."""
         G = self._vec(g, "g")
         with self._lock:
+            before = self._impl.damp_raises
             self._impl.update(G)
+        _warn_raised(self, before)
 
     def ihvp(self, v: Any, *, out: Optional[np.ndarray] = None) -> np.ndarray:
         """``F^{-1} v`` for a vector (d,) or a batch (k, d), with the current window."""
@@ -433,7 +535,9 @@ class SlidingIHVP:
         V = None if v is None else self._vec(v, "v")
         res = self._out(out, (self.dim,))
         with self._lock:
+            before = self._impl.damp_raises
             self._impl.update_and_ihvp(G, V, res)
+        _warn_raised(self, before)
         return res
 
     def reset(self) -> None:
@@ -441,132 +545,54 @@ class SlidingIHVP:
         with self._lock:
             self._impl.reset()
 
-    def __reduce__(self):
-        # pickle / copy.deepcopy: the ring buffer (slot order), the next slot and the count;
-        # on load the factors are recomputed exactly from the buffer
+    def state_dict(self) -> dict:
+        """The exact state as a dict of plain values and NumPy arrays (copies).
+
+        Keys: the settings (``dim``, ``m``, ``dtype``, ``block_sizes``, ``damp_growth``), the
+        ring buffer ``buffer`` (m, d) in slot order, ``slot`` (next slot written), ``count``,
+        ``damp`` and ``damp_raises`` (the damping in use), and per block its Gram matrix,
+        factor and rounding budget (``grams``, ``factors``, ``drift``). Restoring it with
+        :meth:`load_state_dict` gives a window that continues bit for bit like this one.
+        Memory: the buffer plus O(m^2) per block.
+        """
         with self._lock:
-            state = (self.dim, self.m, self._damp, int(self._impl.block_size), self._dtype.str,
-                     np.array(self._impl.buffer()), int(self._impl.slot), int(self._impl.count))
-        return (_rebuild_sliding, state)
+            buf, slot, count, damp, raises, grams, factors, drift = self._impl.get_state()
+        return {"dim": self.dim, "m": self.m, "dtype": self._dtype.str, "block_sizes": self.block_sizes,
+                "damp_growth": self._growth, "buffer": buf, "slot": int(slot), "count": int(count),
+                "damp": float(damp), "damp_raises": int(raises), "grams": list(grams),
+                "factors": list(factors), "drift": np.asarray(drift)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict` of a window with the same ``dim``, ``m``, dtype and blocks."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from SlidingIHVP.state_dict(), got {type(state).__name__}")
+        missing = {"dim", "m", "dtype", "block_sizes", "buffer", "slot", "count", "damp", "damp_raises",
+                   "grams", "factors", "drift"} - set(state)
+        if missing:
+            raise ValueError(f"state is missing {sorted(missing)} (not from SlidingIHVP.state_dict()?)")
+        mine = (self.dim, self.m, self._dtype.str, self.block_sizes)
+        theirs = (int(state["dim"]), int(state["m"]), np.dtype(state["dtype"]).str, list(state["block_sizes"]))
+        if mine != theirs:
+            raise ValueError(f"state is for a window with (dim, m, dtype, block sizes) = {theirs}, "
+                             f"this one has {mine}")
+        buf = as_float_array(state["buffer"], "state['buffer']", dtype=self._dtype, ndim=2)
+        if buf.shape != (self.m, self.dim):
+            raise ValueError(f"state['buffer'] must have shape ({self.m}, {self.dim}), got {buf.shape}")
+        damp = _check_damp(state["damp"])
+        with self._lock:
+            self._impl.set_state(buf, int(state["slot"]), int(state["count"]), damp, int(state["damp_raises"]),
+                                 [np.asarray(a, dtype=np.float64) for a in state["grams"]],
+                                 [np.asarray(a, dtype=np.float64) for a in state["factors"]],
+                                 np.asarray(state["drift"], dtype=np.float64))
+
+    def __reduce__(self):
+        # pickle / copy.deepcopy: the exact state (the copy continues bit for bit)
+        return (_rebuild_sliding, (self.state_dict(),))
 
     def __repr__(self) -> str:
         return (f"SlidingIHVP(dim={self.dim}, m={self.m}, damp={self.damp:g}, "
                 f"block_size={self.block_size}, dtype={self.dtype}, count={self.count})")
 
 
-def _weights_and_fisher(weights: Any, grads: Any, damp: float, block_size: Optional[int]):
-    G = as_float_array(grads, "grads", ndim=2, finite=False)
-    _check_finite_rows(G, "grads")
-    w = as_float_array(weights, "weights")
-    w = w.reshape(-1)
-    if w.shape[0] != G.shape[1]:
-        raise ValueError(f"weights has {w.shape[0]} entries but grads has d={G.shape[1]} columns "
-                         f"(shapes {np.shape(weights)} and {G.shape})")
-    H = StaticIHVP(G, damp, block_size=block_size)
-    return w.astype(np.float64, copy=False), H
-
-
-def obs_scores(weights: Any, grads: Any, damp: float = 1e-5, *, block_size: Optional[int] = None) -> np.ndarray:
-    """Optimal Brain Surgeon saliencies ``w_i^2 / (2 [F^{-1}]_ii)`` with the M-FAC Fisher.
-
-    Parameters
-    ----------
-    weights : array_like
-        The weights (any shape; flattened to d entries in C order).
-    grads : array_like, shape (m, d)
-        Gradients (e.g. per-sample or per-mini-batch loss gradients) at ``weights``.
-    damp : float, default 1e-5
-    block_size : int, optional
-        Block-diagonal Fisher (see :class:`StaticIHVP`).
-
-    Returns
-    -------
-    scores : ndarray, shape (d,), float64
-        The predicted loss increase of removing each weight alone; prune the smallest.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> G = np.random.default_rng(0).standard_normal((8, 20))
-    >>> obs_scores(np.ones(20), G, damp=0.1).shape
-    (20,)
-    """
-    w, H = _weights_and_fisher(weights, grads, damp, block_size)
-    return w * w / (2.0 * H.diag())
-
-
-def obs_prune(
-    weights: Any,
-    grads: Any,
-    sparsity: float,
-    damp: float = 1e-5,
-    *,
-    block_size: Optional[int] = None,
-    steps: int = 1,
-) -> np.ndarray:
-    """Prune ``weights`` to ``sparsity`` with OBS scores and the OBS weight update.
-
-    Parameters
-    ----------
-    weights : array_like
-        The weights (any shape; the result has the same shape).
-    grads : array_like, shape (m, d)
-        Gradients at ``weights``.
-    sparsity : float in [0, 1]
-        Fraction of the weights set to zero (``round(sparsity * d)`` weights).
-    damp : float, default 1e-5
-    block_size : int, optional
-        Block-diagonal Fisher (the paper prunes with blocks, e.g. 128 or 2000).
-    steps : int, default 1
-        Prune in this many equal increments of the count of zeros, rescoring with the updated
-        weights after each (same Fisher); 1 is the one-shot method.
-
-    Returns
-    -------
-    pruned : ndarray
-        New array (float64, or float32 for float32 weights) with exactly the pruned entries zero.
-
-    Notes
-    -----
-    Removing a set Q of weights at once exactly would need ``[F^{-1}]_{QQ}^{-1}``; like the
-    M-FAC reference pruner we use the sum of the single-weight OBS updates,
-    ``dw = -F^{-1} sum_{q in Q} (w_q / [F^{-1}]_qq) e_q`` (exact when the pruned weights'
-    inverse-Fisher cross terms vanish), and then set the pruned weights exactly to zero.
-    Weights pruned in an earlier step stay zero.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> w = rng.standard_normal(50); G = rng.standard_normal((16, 50))
-    >>> p = obs_prune(w, G, 0.5, damp=0.1)
-    >>> int((p == 0).sum())
-    25
-    """
-    shape = np.shape(weights)
-    out_dtype = np.float32 if np.asarray(weights).dtype == np.float32 else np.float64
-    sparsity = check_scalar(sparsity, "sparsity", low=0.0, high=1.0)
-    steps = check_scalar(steps, "steps", kind=int, low=1)
-    w, H = _weights_and_fisher(weights, grads, damp, block_size)
-    d = w.shape[0]
-    dg = H.diag()
-    target = int(round(sparsity * d))
-    pruned = np.zeros(d, dtype=bool)
-    w = w.copy()
-    for s in range(1, steps + 1):
-        k = int(round(target * s / steps)) - int(pruned.sum())
-        if k <= 0:
-            continue
-        scores = w * w / (2.0 * dg)
-        scores[pruned] = np.inf
-        new = np.argpartition(scores, k - 1)[:k] if k < d else np.arange(d)
-        u = np.zeros(d, dtype=H.dtype)
-        u[new] = w[new] / dg[new]
-        w -= H.ihvp(u).astype(np.float64, copy=False)
-        pruned[new] = True
-        w[pruned] = 0.0
-    check_finite(w, "pruned weights")
-    return w.astype(out_dtype, copy=False).reshape(shape)
-
-
+from .obs import obs_prune, obs_scores  # noqa: E402  (OBS pruning lives in obs.py)
 from ._sharded import ShardedSlidingIHVP, ShardedStaticIHVP  # noqa: E402  (torch imported lazily)
