@@ -86,3 +86,37 @@ def test_random_state_is_deterministic():
     assert V.check_random_state(g) is g
     with pytest.raises(TypeError, match="seed"):
         V.check_random_state("x")
+
+
+@pytest.mark.parametrize("module", ["adasolve.linear_model", "adasolve.semi_supervised"])
+def test_sklearn_absent_import_fails_clearly(module):
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "import numpy as np, adasolve\n"
+        "from adasolve.problems import poisson2d\n"
+        "assert adasolve.solve_sor(poisson2d(4), np.ones(9))[1] == 0\n"
+        "try:\n"
+        f"    import {module}\n"
+        "except ImportError as e:\n"
+        f"    assert '{module} needs scikit-learn' in str(e), str(e)\n"
+        "    assert \"pip install 'adasolve[sklearn]'\" in str(e), str(e)\n"
+        "    print('OK')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "OK"
+
+
+def test_version_is_written_once():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text()
+    if "[project]" not in pyproject:  # installed elsewhere, no source tree
+        pytest.skip("no source tree")
+    assert re.search(r"^version\s*=", pyproject, re.M) is None
+    assert 'metadata.version.input = "python/adasolve/__init__.py"' in pyproject
+    assert re.fullmatch(r"\d+\.\d+\.\d+", adasolve.__version__)
+    init = (root / "python/adasolve/__init__.py").read_text()
+    assert f'__version__ = "{adasolve.__version__}"' in init
