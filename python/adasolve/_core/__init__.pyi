@@ -23,4 +23,4 @@ def max_threads() -> int:
     """
     Number of OpenMP threads the C++ cores use (1 when built without OpenMP).
     """
-has_openmp: bool = True
+has_openmp: bool
