@@ -120,3 +120,30 @@ def test_version_is_written_once():
     assert re.fullmatch(r"\d+\.\d+\.\d+", adasolve.__version__)
     init = (root / "python/adasolve/__init__.py").read_text()
     assert f'__version__ = "{adasolve.__version__}"' in init
+
+
+def test_demo_learns_and_writes_vector_plot(tmp_path, capsys):
+    """A small demo sequence whose best fixed omega is not 1; no progress bars in a log."""
+    from adasolve._demo import run_demo
+
+    plot = None
+    try:
+        import matplotlib  # noqa: F401
+
+        plot = tmp_path / "demo.svg"
+    except ImportError:
+        pass
+    assert run_demo(size=16, instances=100, dt=1e-2, seed=0,
+                    plot=None if plot is None else str(plot)) == 0
+    cap = capsys.readouterr()
+    assert "\r" not in cap.out + cap.err  # stdout/stderr are not terminals here
+    rows = {line[:30].strip(): line[30:].split() for line in cap.out.splitlines()}
+    best = rows["best fixed omega (hindsight)"]
+    one = rows["omega = 1 (symmetric GS)"]
+    assert float(best[1]) > 1.2  # columns: solver (1 word), omega, iterations, vs best, time
+    assert float(best[3]) == 1.0
+    assert float(one[3]) > 1.05  # omega = 1 costs more than the best fixed omega
+    assert "key: iterations" in cap.out and "lower is better" in cap.out
+    if plot is not None:
+        head = plot.read_text()[:400]
+        assert "<svg" in head
