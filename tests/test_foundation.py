@@ -86,3 +86,64 @@ def test_random_state_is_deterministic():
     assert V.check_random_state(g) is g
     with pytest.raises(TypeError, match="seed"):
         V.check_random_state("x")
+
+
+@pytest.mark.parametrize("module", ["adasolve.linear_model", "adasolve.semi_supervised"])
+def test_sklearn_absent_import_fails_clearly(module):
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "import numpy as np, adasolve\n"
+        "from adasolve.problems import poisson2d\n"
+        "A = poisson2d(4); assert adasolve.solve_sor(A, np.ones(A.shape[0]))[1] == 0\n"
+        "try:\n"
+        f"    import {module}\n"
+        "except ImportError as e:\n"
+        f"    assert '{module} needs scikit-learn' in str(e), str(e)\n"
+        "    assert \"pip install 'adasolve[sklearn]'\" in str(e), str(e)\n"
+        "    print('OK')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "OK"
+
+
+def test_version_is_written_once():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text()
+    if "[project]" not in pyproject:  # installed elsewhere, no source tree
+        pytest.skip("no source tree")
+    assert re.search(r"^version\s*=", pyproject, re.M) is None
+    assert 'metadata.version.input = "python/adasolve/__init__.py"' in pyproject
+    assert re.fullmatch(r"\d+\.\d+\.\d+", adasolve.__version__)
+    init = (root / "python/adasolve/__init__.py").read_text()
+    assert f'__version__ = "{adasolve.__version__}"' in init
+
+
+def test_demo_learns_and_writes_vector_plot(tmp_path, capsys):
+    """A small demo sequence whose best fixed omega is not 1; no progress bars in a log."""
+    from adasolve._demo import run_demo
+
+    plot = None
+    try:
+        import matplotlib  # noqa: F401
+
+        plot = tmp_path / "demo.svg"
+    except ImportError:
+        pass
+    assert run_demo(size=16, instances=100, dt=1e-2, seed=0,
+                    plot=None if plot is None else str(plot)) == 0
+    cap = capsys.readouterr()
+    assert "\r" not in cap.out + cap.err  # stdout/stderr are not terminals here
+    rows = {line[:30].strip(): line[30:].split() for line in cap.out.splitlines()}
+    best = rows["best fixed omega (hindsight)"]
+    one = rows["omega = 1 (symmetric GS)"]
+    assert float(best[1]) > 1.2  # columns: solver (1 word), omega, iterations, vs best, time
+    assert float(best[3]) == 1.0
+    assert float(one[3]) > 1.05  # omega = 1 costs more than the best fixed omega
+    assert "key: iterations" in cap.out and "lower is better" in cap.out
+    if plot is not None:
+        head = plot.read_text()[:400]
+        assert "<svg" in head

@@ -17,6 +17,8 @@ Each family is one package, with the same name in C++ (``cpp/src/<family>``), th
 
 from __future__ import annotations
 
+# The one place the version is written: pyproject.toml (scikit-build-core's regex provider) and
+# CMakeLists.txt read this line.
 __version__ = "0.1.0"
 
 from . import _core  # noqa: F401  (fail early and clearly if the extension is missing)

@@ -16,12 +16,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="print version, build and thread information")
     demo = sub.add_parser(
         "demo",
-        help="solve a heat-equation sequence with learned omega and compare methods",
+        help="learn omega while solving a heat-equation sequence; compare with fixed omegas",
     )
-    demo.add_argument("--size", type=int, default=None, help="grid points per side (default: small)")
-    demo.add_argument("--instances", type=int, default=None, help="number of time steps / systems")
+    demo.add_argument("--size", type=int, default=None,
+                      help="grid intervals per side, (size-1)^2 unknowns (default: 30)")
+    demo.add_argument("--instances", type=int, default=None,
+                      help="number of time steps, one linear system each (default: 500)")
+    demo.add_argument("--dt", type=float, default=None,
+                      help="time step (default: 2e-3, so 500 steps cover one period of the "
+                           "diffusion coefficient)")
     demo.add_argument("--seed", type=int, default=0, help="random seed for the tuners")
-    demo.add_argument("--plot", metavar="FILE.png", default=None, help="save cumulative iterations plot")
+    demo.add_argument("--plot", metavar="FILE", default=None,
+                      help="save the figure (total iterations per fixed omega, wall time); "
+                           "the extension picks the format: .svg, .pdf (vector) or .png")
     return p
 
 
@@ -44,7 +51,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "demo":
         from ._demo import run_demo
 
-        return run_demo(size=args.size, instances=args.instances, seed=args.seed, plot=args.plot)
+        return run_demo(size=args.size, instances=args.instances, seed=args.seed, plot=args.plot,
+                        dt=args.dt)
     parser.print_help()
     return 0
 

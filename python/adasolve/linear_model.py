@@ -16,6 +16,14 @@ parameter validation behave as there), with the fitting done by ``adasolve._core
 
 from __future__ import annotations
 
+try:
+    import sklearn as _sklearn  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "adasolve.linear_model needs scikit-learn, which is not installed: "
+        "pip install 'adasolve[sklearn]'; the rest of adasolve works without it"
+    ) from _exc
+
 import numbers
 import warnings
 from numbers import Integral

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+try:
+    import sklearn as _sklearn  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "adasolve.semi_supervised needs scikit-learn, which is not installed: "
+        "pip install 'adasolve[sklearn]'; the rest of adasolve works without it"
+    ) from _exc
+
 import warnings
 from typing import Any
 
