@@ -97,6 +97,66 @@ inline double relax_row_multi(const CsrView<Scalar, Idx>& A, const Scalar* b, Sc
   return s2;
 }
 
+// The natural-order pass (one serial chain of row updates): cloned for FMA hardware.
+template <class Scalar, class Idx>
+ADASOLVE_FMA_CLONES double natural_pass(const CsrView<Scalar, Idx>& A, const Scalar* inv,
+                                        const Scalar* b, Scalar* x, Index nrhs, Scalar omega,
+                                        bool forward, bool track) {
+  const Index n = A.n_rows;
+  double d2 = 0;
+  if (nrhs == 1) {
+    const Idx* __restrict ptr = A.indptr;
+    const Idx* __restrict idx = A.indices;
+    const Scalar* __restrict val = A.data;
+    if (forward) {
+      if (track) {
+        for (Index i = 0; i < n; ++i) {
+          const double s = relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
+          d2 += s * s;
+        }
+      } else {
+        for (Index i = 0; i < n; ++i) relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
+      }
+    } else {
+      if (track) {
+        for (Index i = n - 1; i >= 0; --i) {
+          const double s = relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
+          d2 += s * s;
+        }
+      } else {
+        for (Index i = n - 1; i >= 0; --i) relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
+      }
+    }
+  } else {
+    std::vector<Scalar> acc(nrhs);
+    if (forward) {
+      for (Index i = 0; i < n; ++i) d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+    } else {
+      for (Index i = n - 1; i >= 0; --i)
+        d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
+    }
+  }
+  return d2;
+}
+
+// Rows lo..hi-1 of a colour's row list (independent rows): cloned for FMA hardware.
+template <class Scalar, class Idx>
+ADASOLVE_FMA_CLONES double colour_rows(const CsrView<Scalar, Idx>& A, const Scalar* inv,
+                                       const Scalar* b, Scalar* x, Index nrhs, Scalar omega,
+                                       const Index* rows, Index lo, Index hi, Scalar* acc) {
+  double acc2 = 0;
+  for (Index t = lo; t < hi; ++t) {
+    const Index i = rows[t];
+    if (nrhs == 1) {
+      const double s = relax_row<false>(A.indptr, A.indices, A.data, b, x, inv, i, omega);
+      acc2 += s * s;
+    } else {
+      acc2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc);
+    }
+  }
+  return acc2;
+}
+
 // One directional pass over the rows; returns the sum of squared relaxed residuals if track.
 template <class Scalar, class Idx>
 double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, Scalar* x,
@@ -104,38 +164,7 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
   const Index n = A.n_rows;
   double d2 = 0;
   if (!col) {
-    if (nrhs == 1) {
-      const Idx* __restrict ptr = A.indptr;
-      const Idx* __restrict idx = A.indices;
-      const Scalar* __restrict val = A.data;
-      if (forward) {
-        if (track) {
-          for (Index i = 0; i < n; ++i) {
-            const double s = relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
-            d2 += s * s;
-          }
-        } else {
-          for (Index i = 0; i < n; ++i) relax_row<true>(ptr, idx, val, b, x, inv, i, omega);
-        }
-      } else {
-        if (track) {
-          for (Index i = n - 1; i >= 0; --i) {
-            const double s = relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
-            d2 += s * s;
-          }
-        } else {
-          for (Index i = n - 1; i >= 0; --i) relax_row<false>(ptr, idx, val, b, x, inv, i, omega);
-        }
-      }
-    } else {
-      std::vector<Scalar> acc(nrhs);
-      if (forward) {
-        for (Index i = 0; i < n; ++i) d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
-      } else {
-        for (Index i = n - 1; i >= 0; --i)
-          d2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
-      }
-    }
+    d2 = natural_pass(A, inv, b, x, nrhs, omega, forward, track);
     return d2;
   }
   // Multicolour: colours in order (reverse order backward), rows of one colour relaxed in
@@ -163,17 +192,7 @@ double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, S
       const Index c0 = nch * tid / nt, c1 = nch * (tid + 1) / nt;
       for (Index k = c0; k < c1; ++k) {
         const Index lo = cptr[c] + k * kChunk, hi = std::min(cptr[c + 1], lo + kChunk);
-        double acc2 = 0;
-        for (Index t = lo; t < hi; ++t) {
-          const Index i = rows[t];
-          if (nrhs == 1) {
-            const double s = relax_row<false>(A.indptr, A.indices, A.data, b, x, inv, i, omega);
-            acc2 += s * s;
-          } else {
-            acc2 += relax_row_multi(A, b, x, inv, i, nrhs, omega, acc.data());
-          }
-        }
-        (out ? out[k] : scratch) = acc2;
+        (out ? out[k] : scratch) = colour_rows(A, inv, b, x, nrhs, omega, rows, lo, hi, acc.data());
       }
       if (nt > 1) parallel::barrier();  // the next colour reads this one's x
     }
