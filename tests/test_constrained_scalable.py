@@ -24,7 +24,8 @@ def _kkt(H, G):
 def _args(H, G, gl, c, sketch="exact", pd_check=3, seed=0):
     H, G = sp.csr_matrix(H), sp.csr_matrix(G)
     return (H.shape[0], H.indptr, H.indices, H.data, G.shape[0], G.indptr, G.indices, G.data,
-            np.asarray(gl, float), np.asarray(c, float), sketch, 1, 0.1, 1e-6, True, seed, pd_check)
+            np.asarray(gl, float), np.asarray(c, float), sn.Sketch.__members__[sketch], 1, 0.1,
+            1e-6, sn.HessianCheck(pd_check), seed)
 
 
 def test_inertia_path_solves_kkt_and_reuses_symbolic_analysis():
