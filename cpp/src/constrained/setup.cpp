@@ -244,6 +244,8 @@ KKTSystem<Mat>::KKTSystem(const Mat& H, const Mat& G, const Vec& grad_l, const V
                           opt.hessian_check == HessianCheck::None)),
           "KKTSystem: a Hessian given by products needs sparse G, the MINRES inner solver "
           "and the CG (or no) Hessian check");
+  require(!opt.hessp || H.nonZeros() == 0,
+          "KKTSystem: with a Hessian given by products, H must be the empty n x n matrix");
   // Small dense systems: OpenMP-parallel GEMM inside the eigen/QR tests spins for ~50 ms
   // per call on a loaded machine against ~0.1 ms of work; run them single-threaded.
   SerialEigen serial(N_ < kSerialBelow);

@@ -25,14 +25,18 @@ HessianCheck = _sn.HessianCheck
 #: values of ``sketch``
 SKETCHES = ("auto", "gaussian", "countsketch", "kaczmarz", "exact", "minres")
 
-# "auto": the direct solve wherever it fits, MINRES otherwise.
-_DENSE_EXACT_MAX = 8000  # dense LU up to this order (N^3 / 3 flops: about a second)
-# Sparse LDL^T: numeric work (sum of squared column counts of L, from the symbolic
-# analysis) and size of L allowed. Past them MINRES, or the dense LU where it is cheaper.
-_SPARSE_FLOPS_MAX = 5e10
-_SPARSE_NNZ_MAX = 3e8  # entries of L (8 bytes + an index each)
-# Simplicial sparse LDL^T runs at about 1/20 of the dense LU's (blocked) speed per flop.
-_DENSE_SPEEDUP = 20.0
+# "auto": the direct solve wherever it is cheap, MINRES otherwise.
+_DENSE_EXACT_MAX = 8000  # dense KKT matrices: LU up to this order (N^3 / 3 flops)
+# Sparse LDL^T: allowed numeric work (sum of squared column counts of L, predicted by the
+# symbolic analysis; ~1 s per 1e9 on one core for Eigen's simplicial factorization).
+# Above it MINRES with the block-diagonal preconditioner runs instead.
+_SPARSE_FLOPS_MAX = 2e9
+# The symbolic analysis itself costs O(nnz(L)): on a large KKT matrix whose graph has a
+# high average degree (a random coupling such as A^T A) the fill is catastrophic and even
+# predicting it takes tens of seconds, so such matrices go to MINRES unanalysed. Grid-like
+# graphs (PDE constraints: degree <= ~7) have little fill and are analysed.
+_ANALYSE_MAX_N = 20_000
+_LOW_DEGREE = 8.0
 
 
 @dataclass
@@ -79,16 +83,16 @@ def _auto(H: Any, J: Any, n: int, m: int, sparse: bool, matrix_free: bool):
         # the iterates are the same (the shift rule is shared)
         return "exact", (f"sparse input, but the KKT matrix of order {N} is "
                          f"{nnz_k / (N * N):.0%} full: dense LU"), True
+    degree = nnz_k / N
+    if N > _ANALYSE_MAX_N and degree > _LOW_DEGREE:
+        return "minres", (f"sparse KKT matrix of order {N} with {degree:.0f} nonzeros per row "
+                          "(random-like coupling: a factorization would fill in): MINRES"), False
     fill, flops = _sn.predict_kkt_fill(n, *_csr_args(H), m, *_csr_args(J))
-    dense_flops = 2.0 / 3.0 * float(N) ** 3
     what = (f"sparse KKT matrix ({nnz_k} nonzeros) whose LDL^T factor would have "
             f"{fill:.3g} nonzeros and cost {flops:.3g} flops")
-    if N <= _DENSE_EXACT_MAX and flops * _DENSE_SPEEDUP > dense_flops:
-        return "exact", what + f": the dense LU of order {N} is cheaper", True
-    if flops <= _SPARSE_FLOPS_MAX and fill <= _SPARSE_NNZ_MAX:
+    if flops <= _SPARSE_FLOPS_MAX:
         return "exact", what + ": sparse LDL^T", False
-    return "minres", what + (f" (over {_SPARSE_FLOPS_MAX:.0e} flops or {_SPARSE_NNZ_MAX:.0e} "
-                             "nonzeros): MINRES"), False
+    return "minres", what + f" (over {_SPARSE_FLOPS_MAX:.0e}): MINRES", False
 
 
 def plan_inner(requested: str, sketch_size: Optional[int], H: Any, J: Any, n: int, m: int,
@@ -121,13 +125,14 @@ def plan_inner(requested: str, sketch_size: Optional[int], H: Any, J: Any, n: in
     direct = kind == Sketch.exact
     if check == "auto":
         # exact sparse mode: the inertia of the LDL^T factorization that also solves the
-        # system (no separate test). A matrix-free Hessian: the CG curvature test.
+        # system (no separate test). MINRES or a matrix-free Hessian: the CG curvature test.
         # Otherwise a sparse Cholesky of H + rho G^T G is the reliable test; past ~2e4
         # unknowns its fill-in can cost more than the whole iterative solve, so use the CG
         # curvature test there.
         if sparse and direct:
             check = "inertia"
-        elif matrix_free:
+        elif matrix_free or kind == Sketch.minres:
+            # MINRES is chosen where factorizations are expensive: the test must not be one
             check = "cg"
         elif sparse:
             # G^T G is as dense as the square of G's row counts: a few dense rows (e.g. the
