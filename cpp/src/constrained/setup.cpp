@@ -248,7 +248,9 @@ KKTSystem<Mat>::KKTSystem(const Mat& H, const Mat& G, const Vec& grad_l, const V
           "KKTSystem: with a Hessian given by products, H must be the empty n x n matrix");
   // Small dense systems: OpenMP-parallel GEMM inside the eigen/QR tests spins for ~50 ms
   // per call on a loaded machine against ~0.1 ms of work; run them single-threaded.
-  SerialEigen serial(N_ < kSerialBelow);
+  // Sparse: the products of the CG curvature test, likewise (each spun ~20 ms on OpenMP
+  // threads on a loaded machine: 2.7 s for the 150 products of one test at N = 1.1e4).
+  SerialEigen serial(N_ < (std::is_same_v<Mat, SparseMat> ? kSerialSparseBelow : kSerialBelow));
   if constexpr (std::is_same_v<Mat, SparseMat>) {
     if (opt_.sketch == Sketch::Exact && opt_.hessian_check == HessianCheck::Inertia) factor_inertia(H, G);
     else modify_hessian(H, G);
