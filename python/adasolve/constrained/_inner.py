@@ -139,7 +139,14 @@ def plan_inner(requested: str, sketch_size: Optional[int], H: Any, J: Any, n: in
             # gradient of ||w||^2) make the Cholesky test's matrix dense, so go matrix-free
             rows = np.diff(J.indptr).astype(np.float64)
             dense_rows = float(rows @ rows) > 20.0 * (H.nnz + n)
-            check = "cg" if n > 20_000 or dense_rows else "cholesky"
+            if n > 20_000 or dense_rows:
+                check = "cg"
+            else:
+                # the Cholesky test fills in like the KKT matrix's factor: where that is
+                # predicted to be expensive, the test would cost more than the inner solve
+                # (and is not bounded by its time budget)
+                flops = _sn.predict_kkt_fill(n, *_csr_args(H), m, *_csr_args(J))[1]
+                check = "cg" if flops > _SPARSE_FLOPS_MAX else "cholesky"
         else:
             check = "cholesky"
     if check == "inertia" and not (sparse and direct):
