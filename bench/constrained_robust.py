@@ -145,7 +145,7 @@ def _ls_child(q, which):
                              jac=lambda x: A.T @ (A @ x - b), hess=lambda x, v: AtA,
                              constraints=LinearConstraint(C, d, d), sketch=which, seed=0)
     q.put(dict(wall_s=time.perf_counter() - t, status=int(r.status), nit=int(r.nit), x=r.x,
-               message=r.message[:160]))
+               inner=int(r.inner_iterations), used=r.sketch, message=r.message[:160]))
 
 
 def bench_ls(solvers, timeout):
@@ -159,19 +159,28 @@ def bench_ls(solvers, timeout):
         if proc.is_alive():
             proc.kill()
             proc.join()
-            rows.append({"solver": which, "wall s": f"> {timeout:g} (killed)", "status": "-",
-                         "nit": "-", "max abs(x - x_spsolve)": "-", "message": ""})
+            rows.append({"solver": which, "runs": which, "wall s": f"> {timeout:g} (killed)",
+                         "status": "-", "nit": "-", "inner steps": "-",
+                         "max abs(x - x_spsolve)": "-", "message": ""})
             continue
         out = q.get() if not q.empty() else dict(wall_s=float("nan"), status=-1, nit=-1, x=None)
         if which == "spsolve":
             ref = out
         err = (float(np.max(np.abs(out["x"] - ref["x"])))
                if ref is not None and out.get("x") is not None else float("nan"))
-        rows.append({"solver": which, "wall s": out["wall_s"], "status": out["status"],
-                     "nit": out["nit"], "max abs(x - x_spsolve)": err,
+        rows.append({"solver": which, "runs": out.get("used", which),
+                     "wall s": out["wall_s"], "status": out["status"],
+                     "nit": out["nit"], "inner steps": out.get("inner", "-"),
+                     "max abs(x - x_spsolve)": err,
                      "ratio to spsolve": out["wall_s"] / ref["wall_s"] if ref else float("nan"),
                      "message": out.get("message", "")})
         print(rows[-1], flush=True)
+    exact = next((r["wall s"] for r in rows if r["solver"] == "exact"
+                  and isinstance(r["wall s"], float) and r["status"] == 0), None)
+    for r in rows:
+        w = r["wall s"]
+        r["ratio to exact"] = (w / exact if exact and isinstance(w, float) and r["status"] == 0
+                               else float("nan"))
     return rows
 
 
@@ -181,7 +190,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-cutest", action="store_true")
     ap.add_argument("--skip-hs", action="store_true")
     ap.add_argument("--skip-ls", action="store_true")
-    ap.add_argument("--ls-solvers", nargs="+", default=["spsolve", "auto"])
+    ap.add_argument("--ls-solvers", nargs="+",
+                    default=["spsolve", "auto", "minres", "exact", "kaczmarz"])
     ap.add_argument("--ls-timeout", type=float, default=300.0)
     ap.add_argument("--repeats", type=int, default=3,
                     help="problem sets: best wall time of this many runs (runs under 1 s)")

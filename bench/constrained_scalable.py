@@ -5,8 +5,9 @@
 
 Problems of ``adasolve.problems`` whose size n is the number of variables:
 ``pde_control`` (N = round(sqrt(n / 2)), n = 2 N^2), ``constrained_logistic`` (n features)
-and ``eq_least_squares`` (n unknowns, m = n / 10). Solvers: ``minimize_eq`` with every
-sketch and ``sketch="exact"``, scipy ``trust-constr`` and IPOPT (cyipopt, sparse
+and ``eq_least_squares`` (n unknowns, m = n / 10). Solvers: ``minimize_eq`` with the default
+(``sketch="auto"``), MINRES, the direct solve and the paper's sketches, scipy
+``trust-constr`` and IPOPT (cyipopt, sparse
 Jacobian / Hessian structures). Each solver runs in a forked child with a wall-time
 limit; the child's peak RSS is reported. Run as
 
@@ -38,7 +39,8 @@ except Exception:  # pragma: no cover - depends on the machine
     cyipopt = None
 
 KKT_TOL = 1e-6
-SKETCHES = ("gaussian", "countsketch", "kaczmarz", "exact")
+SKETCHES = ("auto", "minres", "exact", "gaussian", "countsketch", "kaczmarz")
+PAPER_SKETCHES = ("gaussian", "countsketch", "kaczmarz")
 PROBLEMS = ("pde_control", "constrained_logistic", "eq_least_squares")
 
 
@@ -309,7 +311,7 @@ def bench(sizes, limits, solvers, problems, on_size=None):
                 print(row, f"({time.perf_counter() - t0:.1f}s)", flush=True)
             wall = {r["solver"]: r["wall s"] for r in group if r["solved"]}
             for r in group:
-                for peer in ("trust-constr", "IPOPT", "ours[exact]"):
+                for peer in ("trust-constr", "IPOPT", "ours[exact]", "ours[auto]"):
                     w, b = (r["wall s"] if r["solved"] else None), wall.get(peer)
                     r[f"/ {peer}"] = w / b if w is not None and b else None
     return rows
@@ -336,7 +338,7 @@ def main(argv=None) -> int:
 
     def limits(n, solver, problem):
         i = 0 if n <= 1000 else 1 if n <= 10_000 else 2
-        sketching = solver.startswith("ours") and "exact" not in solver
+        sketching = solver.startswith("ours") and solver[5:-1] in PAPER_SKETCHES
         lim = args.sketch_limit[i] if sketching else args.limit[i]
         if sketching and problem != "constrained_logistic" and n > 1000:
             # Laplacian / random-graph KKT: the sketches already stall at n = 1e3
@@ -352,7 +354,9 @@ def main(argv=None) -> int:
         "n is the number of variables (pde_control: n = 2 N^2 for N = round(sqrt(n/2))).",
         "Sketches (gaussian: vector sketches; countsketch: block of default size; kaczmarz) "
         "run under the sketch limit; exact = sparse LDL^T with inertia-based Hessian "
-        "modification and a cached symbolic analysis. IPOPT: cyipopt with sparse "
+        "modification and a cached symbolic analysis; minres = MINRES with the "
+        "block-diagonal preconditioner and the CG curvature test; auto = the default's "
+        "choice between them. IPOPT: cyipopt with sparse "
         "structures, exact Hessian unless noted (L-BFGS where the problem's Hessian is a "
         "LinearOperator), MUMPS; killed at the limit.",
     ]

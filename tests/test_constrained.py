@@ -13,6 +13,9 @@ import adasolve
 from adasolve import _core
 from adasolve.optimize import STATUS_MESSAGES, sketch_sqp
 
+_SK = _core.constrained.Sketch.__members__
+_HC = _core.constrained.HessianCheck
+
 SKETCHES = ["gaussian", "countsketch", "kaczmarz", "exact"]
 
 
@@ -212,7 +215,8 @@ def _random_kkt(rng, n, m):
 def test_inner_solver_converges_to_exact_kkt_solution(sketch, size):
     rng = np.random.default_rng(1)
     K, b = _random_kkt(rng, 30, 10)
-    z, steps, resid, conv = _core.constrained.sketch_solve(K, b, sketch, size, 1e-10, 2_000_000, 7)
+    z, steps, resid, conv = _core.constrained.sketch_solve(K, b, _SK[sketch], size, 1e-10, 2_000_000,
+                                                            7)
     assert conv and steps > 0
     np.testing.assert_allclose(z, np.linalg.solve(K, b), rtol=1e-7, atol=1e-8)
     assert resid == pytest.approx(np.linalg.norm(b - K @ z), rel=1e-6, abs=1e-12)
@@ -221,8 +225,8 @@ def test_inner_solver_converges_to_exact_kkt_solution(sketch, size):
 def test_block_sketches_need_fewer_steps_than_vector():
     rng = np.random.default_rng(2)
     K, b = _random_kkt(rng, 40, 10)
-    s1 = _core.constrained.sketch_solve(K, b, "gaussian", 1, 1e-8, 10**6, 0)[1]
-    s8 = _core.constrained.sketch_solve(K, b, "gaussian", 8, 1e-8, 10**6, 0)[1]
+    s1 = _core.constrained.sketch_solve(K, b, _SK["gaussian"], 1, 1e-8, 10**6, 0)[1]
+    s8 = _core.constrained.sketch_solve(K, b, _SK["gaussian"], 8, 1e-8, 10**6, 0)[1]
     assert s8 < s1 / 3
 
 
@@ -230,7 +234,8 @@ def test_kkt_system_hessian_modification_dense():
     # H indefinite on null(G): negative curvature lambda is mirrored, t = xi_B - 2 lambda
     H = np.diag([-1.0, 2.0, 3.0])
     G = np.array([[0.0, 1.0, 0.0]])
-    s = _core.constrained.kkt_dense(H, G, np.ones(3), np.ones(1), "exact", 1, 0.1, 1e-6, True, 0)
+    s = _core.constrained.kkt_dense(H, G, np.ones(3), np.ones(1), _SK["exact"], 1, 0.1, 1e-6,
+                                     _HC.cholesky, 0)
     assert s.reduced_min_eig == pytest.approx(-1.0)
     assert s.shift == pytest.approx(2.1)
     s.solve(0.0, 1)
@@ -421,12 +426,12 @@ def test_sparse_hessian_check_detects_indefinite_reduced_hessian(pd_check):
     H = sp.diags([-1.0, 2.0, 3.0]).tocsr()
     G = sp.csr_matrix(np.array([[0.0, 1.0, 0.0]]))
     args = (3, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, np.ones(3), np.ones(1),
-            "exact", 1, 0.1, 1e-6, True, 0, pd_check)
+            _SK["exact"], 1, 0.1, 1e-6, _HC(pd_check), 0)
     s = _core.constrained.kkt_sparse(*args)
     # n <= 100: the eigenvalue shift xi_B - 2 lambda_min(Z^T H Z), as on the dense path
     assert s.shift == pytest.approx(0.1 + 2.0)
     sd = _core.constrained.kkt_dense(H.toarray(), G.toarray(), np.ones(3), np.ones(1),
-                                       "exact", 1, 0.1, 1e-6, True, 0)
+                                       _SK["exact"], 1, 0.1, 1e-6, _HC.cholesky, 0)
     assert sd.shift == pytest.approx(s.shift, rel=1e-12)
     # H indefinite but Z^T H Z = diag(-1, 3) with Z = null(G)... make the reduced one PD:
     H2 = sp.diags([1.0, -5.0, 3.0]).tocsr()
@@ -445,7 +450,7 @@ def test_large_sparse_shift_ladder(pd_check):
     G = sp.csr_matrix(([1.0], ([0], [1])), shape=(1, n))
     gl, c = np.ones(n), np.ones(1)
     sparse_args = (n, H.indptr, H.indices, H.data, 1, G.indptr, G.indices, G.data, gl, c,
-                   "exact" if pd_check == 3 else "kaczmarz", 1, 0.1, 1e-6, True, 0, pd_check)
+                   _SK["exact" if pd_check == 3 else "kaczmarz"], 1, 0.1, 1e-6, _HC(pd_check), 0)
     s = _core.constrained.kkt_sparse(*sparse_args)
     assert s.shift == pytest.approx(10.0)  # 0.1 and 1.0 leave eigenvalue <= 0
     s = _core.constrained.kkt_sparse(*sparse_args, shift_hint=4.0)
@@ -453,8 +458,8 @@ def test_large_sparse_shift_ladder(pd_check):
     s = _core.constrained.kkt_sparse(*sparse_args, shift_hint=0.9)
     assert s.shift == pytest.approx(0.3 * 8.0)  # 0.3 fails, 2.4 works
     if pd_check == 1:
-        sd = _core.constrained.kkt_dense(H.toarray(), G.toarray(), gl, c, "kaczmarz", 1, 0.1,
-                                           1e-6, True, 0, shift_hint=0.9)
+        sd = _core.constrained.kkt_dense(H.toarray(), G.toarray(), gl, c, _SK["kaczmarz"], 1,
+                                           0.1, 1e-6, _HC.cholesky, 0, shift_hint=0.9)
         assert sd.shift == pytest.approx(2.4)
 
 

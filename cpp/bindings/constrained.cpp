@@ -2,6 +2,7 @@
 #include "bindings.hpp"
 
 #include <pybind11/eigen.h>
+#include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include <limits>
@@ -28,23 +29,37 @@ sn::SparseMat to_eigen(adasolve::Index rows, adasolve::Index cols,
   return sn::SparseMat(v.eigen());
 }
 
-sn::KKTOptions make_opts(const std::string& sketch, adasolve::Index sketch_size, double xi_B,
-                         double pd_threshold, bool modify, std::uint64_t seed,
-                         int pd_check = 1, adasolve::Index cg_iters = 50,
-                         double delta_c = 0.0, double shift_hint = 0.0) {
+sn::KKTOptions make_opts(sn::Sketch sketch, adasolve::Index sketch_size, double xi_B,
+                         double pd_threshold, sn::HessianCheck check, std::uint64_t seed,
+                         adasolve::Index cg_iters = 50, double delta_c = 0.0,
+                         double shift_hint = 0.0) {
   sn::KKTOptions o;
-  o.sketch = sn::parse_sketch(sketch);
+  o.sketch = sketch;
   o.sketch_size = sketch_size;
   o.xi_B = xi_B;
   o.pd_threshold = pd_threshold;
-  o.modify_hessian = modify;
+  o.hessian_check = check;
   o.seed = seed;
-  o.sparse_pd_check = pd_check;
   o.cg_iters = cg_iters;
   if (!(delta_c >= 0.0)) throw std::invalid_argument("delta_c must be >= 0");
   o.delta_c = delta_c;
   o.shift_hint = std::isfinite(shift_hint) && shift_hint > 0.0 ? shift_hint : 0.0;
   return o;
+}
+
+// A Python callable hessp(p) -> H p as a C++ HessProd: it runs with the GIL taken back
+// (the KKT solve releases it), and its result is checked for length and finiteness.
+sn::HessProd wrap_hessp(py::function f, adasolve::Index n) {
+  return [f = std::move(f), n](const Eigen::VectorXd& p, Eigen::VectorXd& out) {
+    py::gil_scoped_acquire gil;
+    py::array_t<double> arr(p.size(), p.data());
+    py::object res = f(arr);
+    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(res);
+    if (!a || a.size() != n)
+      throw std::invalid_argument("hessp must return an array of length n (the length of x0)");
+    out = Eigen::Map<const Eigen::VectorXd>(a.data(), n);
+    if (!out.allFinite()) throw std::invalid_argument("hessp returned a non-finite value");
+  };
 }
 
 template <class Mat>
@@ -93,6 +108,18 @@ void bind_kkt(py::module_& m, const char* name) {
 }  // namespace
 
 void bind_constrained(py::module_ m) {
+  py::enum_<sn::Sketch>(m, "Sketch", "Inner solver of the KKT system")
+      .value("gaussian", sn::Sketch::Gaussian)
+      .value("countsketch", sn::Sketch::CountSketch)
+      .value("kaczmarz", sn::Sketch::Kaczmarz)
+      .value("exact", sn::Sketch::Exact)
+      .value("minres", sn::Sketch::Minres);
+  py::enum_<sn::HessianCheck>(m, "HessianCheck", "Test of the reduced Hessian")
+      .value("none", sn::HessianCheck::None)
+      .value("cholesky", sn::HessianCheck::Cholesky)
+      .value("cg", sn::HessianCheck::CG)
+      .value("inertia", sn::HessianCheck::Inertia);
+
   py::class_<sn::SparseKKTCache, std::shared_ptr<sn::SparseKKTCache>>(m, "SparseKKTCache")
       .def(py::init<>())
       .def_readonly("analyses", &sn::SparseKKTCache::analyses)
@@ -103,11 +130,11 @@ void bind_constrained(py::module_ m) {
   bind_kkt<sn::SparseMat>(m, "KKTSparse");
 
   m.def("kkt_dense",
-        [](DenseRef H, DenseRef G, VecRef gl, VecRef c, const std::string& sketch,
-           adasolve::Index sketch_size, double xi_B, double pd_threshold, bool modify,
-           std::uint64_t seed, double delta_c, double shift_hint) {
-          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, 1, 50,
-                             delta_c, shift_hint);
+        [](DenseRef H, DenseRef G, VecRef gl, VecRef c, sn::Sketch sketch,
+           adasolve::Index sketch_size, double xi_B, double pd_threshold,
+           sn::HessianCheck check, std::uint64_t seed, double delta_c, double shift_hint) {
+          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, check, seed, 50, delta_c,
+                             shift_hint);
           sn::DenseMat Hm = H, Gm = G;
           Eigen::VectorXd g = gl, cc = c;
           py::gil_scoped_release nogil;
@@ -115,7 +142,7 @@ void bind_constrained(py::module_ m) {
         },
         py::arg("H").noconvert(), py::arg("G").noconvert(), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
-        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
+        py::arg("pd_threshold"), py::arg("hessian_check"), py::arg("seed"),
         py::arg("delta_c") = 0.0, py::arg("shift_hint") = 0.0);
 
   m.def("kkt_sparse",
@@ -123,13 +150,14 @@ void bind_constrained(py::module_ m) {
            const py::array_t<std::int32_t, 0>& hi, const py::array_t<double, 0>& hd,
            adasolve::Index mm, const py::array_t<std::int32_t, 0>& gp,
            const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd, VecRef gl,
-           VecRef c, const std::string& sketch, adasolve::Index sketch_size, double xi_B,
-           double pd_threshold, bool modify, std::uint64_t seed, int pd_check,
+           VecRef c, sn::Sketch sketch, adasolve::Index sketch_size, double xi_B,
+           double pd_threshold, sn::HessianCheck check, std::uint64_t seed,
            adasolve::Index cg_iters, double delta_c, std::shared_ptr<sn::SparseKKTCache> cache,
-           double shift_hint) {
-          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, modify, seed, pd_check,
-                             cg_iters, delta_c, shift_hint);
+           double shift_hint, std::optional<py::function> hessp) {
+          auto o = make_opts(sketch, sketch_size, xi_B, pd_threshold, check, seed, cg_iters,
+                             delta_c, shift_hint);
           o.cache = std::move(cache);
+          if (hessp) o.hessp = wrap_hessp(*hessp, n);
           sn::SparseMat H = to_eigen(n, n, hp, hi, hd, "hess");
           sn::SparseMat G = to_eigen(mm, n, gp, gi, gd, "constraint jac");
           Eigen::VectorXd g = gl, cc = c;
@@ -139,9 +167,28 @@ void bind_constrained(py::module_ m) {
         py::arg("n"), py::arg("H_indptr"), py::arg("H_indices"), py::arg("H_data"), py::arg("m"),
         py::arg("G_indptr"), py::arg("G_indices"), py::arg("G_data"), py::arg("grad_l").noconvert(),
         py::arg("c").noconvert(), py::arg("sketch"), py::arg("sketch_size"), py::arg("xi_B"),
-        py::arg("pd_threshold"), py::arg("modify_hessian"), py::arg("seed"),
-        py::arg("pd_check") = 1, py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0,
-        py::arg("cache") = nullptr, py::arg("shift_hint") = 0.0);
+        py::arg("pd_threshold"), py::arg("hessian_check"), py::arg("seed"),
+        py::arg("cg_iters") = 50, py::arg("delta_c") = 0.0, py::arg("cache") = nullptr,
+        py::arg("shift_hint") = 0.0, py::arg("hessp") = py::none());
+
+  m.def("predict_kkt_fill",
+        [](adasolve::Index n, const py::array_t<std::int32_t, 0>& hp,
+           const py::array_t<std::int32_t, 0>& hi, const py::array_t<double, 0>& hd,
+           adasolve::Index mm, const py::array_t<std::int32_t, 0>& gp,
+           const py::array_t<std::int32_t, 0>& gi, const py::array_t<double, 0>& gd) {
+          sn::SparseMat H = to_eigen(n, n, hp, hi, hd, "hess");
+          sn::SparseMat G = to_eigen(mm, n, gp, gi, gd, "constraint jac");
+          sn::FillEstimate e;
+          {
+            py::gil_scoped_release nogil;
+            e = sn::predict_kkt_fill(H, G);
+          }
+          return py::make_tuple(e.factor_nnz, e.flops);
+        },
+        py::arg("n"), py::arg("H_indptr"), py::arg("H_indices"), py::arg("H_data"), py::arg("m"),
+        py::arg("G_indptr"), py::arg("G_indices"), py::arg("G_data"),
+        "Predicted nonzeros of L and numeric work (sum of squared column counts) of the "
+        "sparse LDL^T of the KKT matrix, from its symbolic analysis.");
 
   m.def("merit_value",
         [](double f, VecRef v, VecRef c, VecRef gl, double eta1, double eta2) {
@@ -159,7 +206,7 @@ void bind_constrained(py::module_ m) {
         py::arg("B").noconvert(), py::arg("s").noconvert(), py::arg("y").noconvert());
 
   m.def("sketch_solve",
-        [](DenseRef K, VecRef b, const std::string& sketch, adasolve::Index sketch_size,
+        [](DenseRef K, VecRef b, sn::Sketch sketch, adasolve::Index sketch_size,
            double rtol, adasolve::Index max_steps, std::uint64_t seed) {
           sn::DenseMat Km = K;
           Eigen::VectorXd bb = b;
@@ -167,8 +214,7 @@ void bind_constrained(py::module_ m) {
           Eigen::VectorXd z;
           {
             py::gil_scoped_release nogil;
-            z = sn::sketch_solve(Km, bb, sn::parse_sketch(sketch), sketch_size, rtol, max_steps,
-                                 seed, &rep);
+            z = sn::sketch_solve(Km, bb, sketch, sketch_size, rtol, max_steps, seed, &rep);
           }
           return py::make_tuple(z, rep.steps, rep.resid, rep.converged);
         },

@@ -6,10 +6,11 @@
 //   * assembly of the KKT matrix  K = [[B, G^T], [G, 0]]  (dense or Eigen sparse), where
 //     B = H + t I is the Lagrangian Hessian H shifted when the reduced Hessian Z^T H Z is
 //     not positive definite;
-//   * a randomized iterative sketching solver for  K z = b,  b = -[grad_x L; c]
-//     (Gaussian vector / block Gaussian, CountSketch, randomized Kaczmarz, or an exact
-//     direct solve for comparison) that keeps its residual r = b - K z up to date
-//     incrementally and can be resumed with a tighter tolerance;
+//   * an inner solver for  K z = b,  b = -[grad_x L; c]: the paper's randomized iterative
+//     sketches (Gaussian vector / block Gaussian, CountSketch, randomized Kaczmarz), a
+//     block-diagonally preconditioned MINRES (Krylov, optionally matrix-free in H), or an
+//     exact direct solve; all keep the residual r = b - K z and can be resumed with a
+//     tighter tolerance (the paper's adaptive accuracy test is applied to r);
 //   * the pieces of the exact augmented Lagrangian merit function
 //       L_eta = f + v^T c + (eta1/2)||c||^2 + (eta2/2)||grad_x L||^2
 //     and its directional derivative, which uses the (unmodified) Lagrangian Hessian;
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <random>
@@ -37,15 +39,26 @@ using Vec = Eigen::VectorXd;
 using DenseMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using SparseMat = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
 
-enum class Sketch { Gaussian = 0, CountSketch = 1, Kaczmarz = 2, Exact = 3 };
+/// Inner solver of the KKT system (the user's `sketch` argument, resolved once in Python).
+enum class Sketch { Gaussian = 0, CountSketch = 1, Kaczmarz = 2, Exact = 3, Minres = 4 };
+
+/// Test of the reduced Hessian Z^T H Z that decides the shift t (the `hessian_check`
+/// option). Up to n = kEigenShiftMaxN the eigenvalues are used whatever is chosen, except
+/// `None` (no shift ever).
+enum class HessianCheck {
+  None = 0,      ///< never shift H
+  Cholesky = 1,  ///< (sparse) Cholesky of H + rho G^T G + (t - thr) I
+  CG = 2,        ///< CG curvature test on the same matrix (matrix-free, `cg_iters` steps)
+  Inertia = 3,   ///< inertia of the LDL^T of the regularized KKT matrix (exact sparse only)
+};
+
+/// out = H p (a Hessian given by products only; see KKTOptions::hessp).
+using HessProd = std::function<void(const Vec& p, Vec& out)>;
 
 /// Sparse LDL^T factorization of the (regularized) KKT matrix kept across outer
 /// iterations: the symbolic analysis (AMD ordering, elimination tree) is redone only when
 /// the sparsity pattern of K changes, which for most problems is never.
 struct SparseKKTCache;
-
-/// Parse "gaussian" | "countsketch" | "kaczmarz" | "exact"; throws std::invalid_argument.
-Sketch parse_sketch(const std::string& name);
 
 /// Options of one KKT system.
 struct KKTOptions {
@@ -53,13 +66,13 @@ struct KKTOptions {
   Index sketch_size = 1;       ///< columns of a block sketch (1 = Gaussian vector)
   double xi_B = 0.1;           ///< lower bound wanted on the reduced Hessian's eigenvalues
   double pd_threshold = 1e-6;  ///< reduced Hessian below this counts as not PD
-  bool modify_hessian = true;  ///< shift H when the reduced Hessian is not PD
-  /// Sparse path's test of the reduced Hessian: 1 = sparse Cholesky of H + rho G^T G,
-  /// 2 = CG curvature check on H + rho G^T G (matrix-free, `cg_iters` steps).
-  /// 3 = inertia of an LDL^T factorization of the regularized KKT matrix (exact sparse
-  ///     mode only; the factorization is then also the direct solve, see SparseKKTCache).
-  int sparse_pd_check = 1;
+  HessianCheck hessian_check = HessianCheck::Cholesky;
   Index cg_iters = 50;
+  /// Matrix-free Hessian (Sketch::Minres with HessianCheck::CG or None only): K's (1,1)
+  /// block is H + t I with H applied by this callback; the H passed to KKTSystem must then
+  /// be an all-zero (empty) n x n matrix.
+  HessProd hessp;
+  bool modify_hessian() const { return hessian_check != HessianCheck::None; }
   /// Exact sparse mode: reusable factorization (may be null: a fresh one per system).
   std::shared_ptr<SparseKKTCache> cache;
   std::uint64_t seed = 0;
@@ -84,6 +97,13 @@ struct InnerReport {
   bool timed_out = false;  ///< stopped by the time budget of solve()
   bool overflow = false;   ///< a sketch step overflowed (entries of K near the double range)
 };
+
+/// Predicted size of the sparse LDL^T factor of the KKT matrix (symbolic analysis only).
+struct FillEstimate {
+  double factor_nnz = 0.0;  ///< nonzeros of L (strict lower triangle)
+  double flops = 0.0;       ///< sum over columns of (column count)^2: the numeric work
+};
+FillEstimate predict_kkt_fill(const SparseMat& H, const SparseMat& G);
 
 /// The KKT system of one outer iteration and its sketching solver.
 ///
@@ -136,6 +156,14 @@ class KKTSystem {
   void factor_inertia(const Mat& H, const Mat& G);
   void eig_shift(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G);
   void dense_norms(const Eigen::MatrixXd& H, const Eigen::MatrixXd& G);
+  InnerReport solve_exact(double tol_abs);
+  InnerReport solve_sketch(double tol_abs, Index max_steps, double max_seconds);
+  InnerReport solve_minres(double tol_abs, Index max_steps, double max_seconds);
+  void apply_K(const Vec& x, Vec& y) const;  ///< y = K x (adds H x when matrix-free)
+  void build_preconditioner();
+
+  struct Preconditioner;  // block-diagonal SPD preconditioner of MINRES (inner_minres.cpp)
+  std::shared_ptr<Preconditioner> prec_;
 
   Index n_, m_, N_;
   KKTOptions opt_;
@@ -151,7 +179,8 @@ class KKTSystem {
 };
 
 
-// KKTSystem<DenseMat> and KKTSystem<SparseMat> are instantiated in src/constrained/sketch_newton.cpp.
+// KKTSystem<DenseMat> and KKTSystem<SparseMat> are instantiated in src/constrained/*.cpp
+// (setup, inner_sketch, inner_exact, inner_minres, globalization), one file per part.
 
 /// Cached sparse factorization (exact mode). `analyses` counts symbolic analyses,
 /// `factorizations` numeric ones, across every KKT system that used this cache.
@@ -173,8 +202,8 @@ double merit_value(double f, const Vec& v, const Vec& c, const Vec& grad_l, doub
 /// returns theta (1 = plain BFGS, < 1 damped, 0 = skipped because s is ~0).
 double damped_bfgs_update(Eigen::Ref<DenseMat> B, const Vec& s, const Vec& y);
 
-/// Standalone inner solver on a symmetric system K z = b (dense K), for testing and for
-/// users who want the sketching solver alone: returns z, fills `report`.
+/// Standalone sketching solver on a symmetric system K z = b (dense K), for testing and
+/// for users who want the sketching solver alone: returns z, fills `report`.
 Vec sketch_solve(const DenseMat& K, const Vec& b, Sketch sketch, Index sketch_size,
                  double rtol, Index max_steps, std::uint64_t seed, InnerReport* report);
 
