@@ -222,7 +222,7 @@ def test_multitask_lasso_matches_sklearn(sparse, fit_intercept):
                               fit_intercept=fit_intercept).fit(X, Y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
-    assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
+    assert ours.coef_.shape == ref.coef_.shape and np.shape(ours.intercept_) == np.shape(ref.intercept_)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5)
 
 
@@ -234,9 +234,11 @@ def test_multitask_lasso_float32_warm_start_and_weights():
     warm = MultiTaskLasso(alpha=0.1, tol=1e-12, max_iter=100000, warm_start=True).fit(X, Y)
     warm.set_params(alpha=0.05).fit(X, Y)
     np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-7)
-    sw = np.random.default_rng(13).uniform(0.5, 2.0, X.shape[0])  # scikit-learn's own fit
-    ref = sklm.MultiTaskLasso(alpha=0.05).fit(X, Y, sample_weight=sw)
-    np.testing.assert_allclose(MultiTaskLasso(alpha=0.05).fit(X, Y, sample_weight=sw).coef_, ref.coef_)
+    sw = np.random.default_rng(13).uniform(0.5, 2.0, X.shape[0])
+    ref = sklm.MultiTaskLasso(alpha=0.05, tol=1e-12, max_iter=100000).fit(X, Y, sample_weight=sw)
+    ours = MultiTaskLasso(alpha=0.05, tol=1e-12, max_iter=100000).fit(X, Y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
 
 
 def test_inputs_not_modified_and_convergence_reported():
@@ -270,7 +272,7 @@ def test_bad_input_errors():
         PenalizedRegression(datafit="poisson").fit(X, y - 100)
     with pytest.raises(ValueError, match="datafit"):
         PenalizedRegression(datafit="logcosh").fit(X, y)
-    with pytest.raises(ValueError, match="alpha must be finite"):
+    with pytest.raises(ValueError, match="alpha"):
         MCPRegression(alpha=np.inf).fit(X, y)
     with pytest.raises(ValueError, match="divisor"):
         GroupLasso(groups=7).fit(X, y)

@@ -306,6 +306,7 @@ py::dict group_with(const Design& X, const py::array_t<double, 0>& Y, py::array_
     else if (key == "ws_start") o.ws_start = v.cast<Index>();
     else if (key == "inner_frac") o.inner_frac = v.cast<double>();
     else if (key == "weights") o.weights = opt_vec(kw, "weights", o.n_groups);
+    else if (key == "sample_weight") o.sample_weight = opt_vec(kw, "sample_weight", X.n_rows);
     else throw std::invalid_argument("unknown option '" + key + "'");
   }
   bcd::GroupResult r;

@@ -1219,8 +1219,7 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
     ``tol * ||Y - mean(Y)||_F^2 / n``).
 
     ``selection`` and ``random_state`` are accepted and unused (the working-set order is
-    deterministic). With non-uniform ``sample_weight`` the fit is delegated to scikit-learn's own
-    solver (the C++ solver has no sample weights).
+    deterministic). ``sample_weight`` is rescaled to sum to ``n_samples``, as in scikit-learn.
 
     Examples
     --------
@@ -1245,10 +1244,6 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
         -------
         self
         """
-        if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
-            sw = np.asarray(sample_weight, dtype=np.float64)
-            if sw.ndim != 1 or sw.size == 0 or not np.all(sw == sw[0]):
-                return super().fit(X, y, sample_weight=sample_weight)
         self._validate_params()
         if not np.isfinite(self.alpha):
             raise ValueError(f"alpha must be finite, got {self.alpha!r}")
@@ -1264,6 +1259,13 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
         _check_finite_scale(X)
         n, p = X.shape
         T = y.shape[1]
+        sw = None
+        if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if not np.any(sw > 0):
+                raise ValueError("sample_weight must not all be zero: at least one sample needs "
+                                 "a positive weight.")
+            sw = np.ascontiguousarray(sw * (n / sw.sum()), dtype=np.float64)  # sum n, as sklearn
         W = np.zeros((p, T))
         b = np.zeros(T)
         prev = getattr(self, "coef_", None)
@@ -1271,12 +1273,12 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
             W[:] = np.asarray(prev).T
             b[:] = np.asarray(self.intercept_, dtype=np.float64) if self.fit_intercept else 0.0
         Yd = np.asfortranarray(y, dtype=np.float64)
-        Yc = Yd - Yd.mean(axis=0) if self.fit_intercept else Yd
-        self.eps_ = float(self.tol) * float(np.sum(Yc * Yc))
+        Yc = Yd - np.average(Yd, axis=0, weights=sw) if self.fit_intercept else Yd
+        self.eps_ = float(self.tol) * float(np.sum((Yc * Yc) if sw is None else sw[:, None] * Yc * Yc))
         target = self.eps_ / n
         res = _group_glm(_design(X), Yd, W, b, np.arange(p + 1, dtype=np.int64),
                          np.arange(p, dtype=np.int64), alpha=float(self.alpha),
-                         fit_intercept=bool(self.fit_intercept), tol=target,
+                         fit_intercept=bool(self.fit_intercept), tol=target, sample_weight=sw,
                          max_outer=max(1000, int(self.max_iter)), max_epochs=int(self.max_iter),
                          ws_start=10)
         if res["info"] != 0:

@@ -19,8 +19,21 @@ class GroupSolver {
   GroupSolver(const Design& X, const double* Y, double* W, const double* b, const GroupOptions& o)
       : X_(X), Y_(Y), W_(W), o_(o), n_(X.n_rows), p_(X.n_cols), T_(o.n_tasks), G_(o.n_groups),
         s_(1.0 / static_cast<double>(X.n_rows)), R_(n_ * T_), b_(T_, 0.0), c_(G_, 1.0),
-        lip_(G_), score_(G_) {
+        lip_(G_), score_(G_), h_(n_, 1.0) {
     if (o.fit_intercept && b) b_.assign(b, b + T_);
+    if (o.sample_weight) {
+      double tot = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        require(o.sample_weight[i] >= 0 && std::isfinite(o.sample_weight[i]),
+                "sample weights must be finite and >= 0");
+        h_[i] = o.sample_weight[i];
+        tot += h_[i];
+      }
+      require(tot > 0, "sample weights must not all be zero");
+      h_sum_ = tot;
+    } else {
+      h_sum_ = static_cast<double>(n_);
+    }
     std::vector<char> seen(p_, 0);
     for (Index g = 0; g < G_; ++g) {
       require(o.grp_ptr[g + 1] >= o.grp_ptr[g], "group offsets must not decrease");
@@ -73,14 +86,14 @@ class GroupSolver {
   double spectral_sq(Index g) {
     const Index m = gsize(g);
     if (m == 0) return 0.0;
-    if (m == 1) return col_sq(X_, feat(g, 0));
+    if (m == 1) return col_wsq(X_, feat(g, 0), h_.data());
     std::vector<double> v(m, 1.0 / std::sqrt(static_cast<double>(m))), u(n_), v2(m);
     double lam = 0.0;
     for (int it = 0; it < 100; ++it) {
       std::fill(u.begin(), u.end(), 0.0);
       for (Index k = 0; k < m; ++k) if (v[k] != 0.0) col_axpy(X_, feat(g, k), v[k], u.data());
       double nrm = 0.0;
-      for (Index k = 0; k < m; ++k) { v2[k] = col_dot(X_, feat(g, k), u.data()); nrm += v2[k] * v2[k]; }
+      for (Index k = 0; k < m; ++k) { v2[k] = col_wdot(X_, feat(g, k), h_.data(), u.data()); nrm += v2[k] * v2[k]; }
       nrm = std::sqrt(nrm);
       if (!(nrm > 0)) return 0.0;
       for (Index k = 0; k < m; ++k) v[k] = v2[k] / nrm;
@@ -99,7 +112,7 @@ class GroupSolver {
     double nrm = 0.0;
     for (Index k = 0; k < m; ++k)
       for (Index t = 0; t < T_; ++t) {
-        const double v = -s_ * col_dot(X_, feat(g, k), R_.data() + t * n_);
+        const double v = -s_ * col_wdot(X_, feat(g, k), h_.data(), R_.data() + t * n_);
         grad[k * T_ + t] = v;
         nrm += v * v;
       }
@@ -130,8 +143,8 @@ class GroupSolver {
     for (Index t = 0; t < T_; ++t) {
       double* r = R_.data() + t * n_;
       double m = 0.0;
-      for (Index i = 0; i < n_; ++i) m += r[i];
-      m *= s_;
+      for (Index i = 0; i < n_; ++i) m += h_[i] * r[i];
+      m /= h_sum_;
       b_[t] += m;
       for (Index i = 0; i < n_; ++i) r[i] -= m;
     }
@@ -140,7 +153,11 @@ class GroupSolver {
   double evaluate(GroupResult& res) {
     if (o_.fit_intercept) optimise_intercepts();
     double rr = 0.0, ry = 0.0;
-    for (Index q = 0; q < n_ * T_; ++q) { rr += R_[q] * R_[q]; ry += R_[q] * Y_[q]; }
+    for (Index q = 0; q < n_ * T_; ++q) {
+      const double h = h_[q % n_];
+      rr += h * R_[q] * R_[q];
+      ry += h * R_[q] * Y_[q];
+    }
     double pen = 0.0, worst_ratio = 0.0, kkt = 0.0;
     std::vector<double> grad;
     for (Index g = 0; g < G_; ++g) {
@@ -154,7 +171,7 @@ class GroupSolver {
     res.primal = 0.5 * s_ * rr + o_.alpha * pen;
     if (o_.alpha > 0) {
       const double c = std::min(1.0, o_.alpha / std::max(worst_ratio, 1e-300));
-      // D(theta) = <theta, Y> - ||theta||^2 / (2 s) at theta = c s R
+      // D(theta) = <theta, Y> - sum_i ||theta_i||^2 / (2 s h_i) at theta = c s h R
       res.dual = c * s_ * ry - 0.5 * c * c * s_ * rr;
     } else {
       res.dual = res.primal - kkt;
@@ -221,7 +238,8 @@ class GroupSolver {
   GroupOptions o_;
   Index n_, p_, T_, G_;
   double s_;
-  std::vector<double> R_, b_, c_, lip_, score_;
+  std::vector<double> R_, b_, c_, lip_, score_, h_;
+  double h_sum_ = 0.0;
   Index epochs_ = 0;
   InterruptCheck check_;
 };

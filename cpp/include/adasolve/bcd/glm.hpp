@@ -250,7 +250,7 @@ PenResult pen_solve(const Design& X, const double* y, double* w, double* interce
 
 // ---- group penalties and several tasks (glm_group.cpp) -------------------------------------
 //
-//   1/(2n) ||Y - X W - 1 b'||_F^2 + alpha sum_g c_g ||W_g||_F
+//   1/(2n) ||Y - X W - 1 b'||_F^2 + alpha sum_g c_g ||W_g||_F   (rows weighted by sample_weight)
 // Y: n x T (column-major), W: p x T (row-major: W[j T + t]), b: T intercepts (unpenalised).
 // Groups of features g (disjoint; features in no group stay 0). T = 1 with groups: the group
 // lasso; groups of one feature and T tasks: the multi-task lasso (||.||_21 on the rows of W).
@@ -264,6 +264,7 @@ struct GroupOptions {
   const Index* grp_indices = nullptr;
   Index n_groups = 0;
   Index n_tasks = 1;
+  const double* sample_weight = nullptr;  ///< h (n entries, >= 0, borrowed): 1/(2n) sum_i h_i ||r_i||^2
   bool fit_intercept = false;
   double tol = 1e-10;       ///< absolute duality gap
   Index max_outer = 100;
