@@ -1276,11 +1276,24 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
         Yc = Yd - np.average(Yd, axis=0, weights=sw) if self.fit_intercept else Yd
         self.eps_ = float(self.tol) * float(np.sum((Yc * Yc) if sw is None else sw[:, None] * Yc * Yc))
         target = self.eps_ / n
-        res = _group_glm(_design(X), Yd, W, b, np.arange(p + 1, dtype=np.int64),
+        # dense X: centre X and Y (a copy; X is never modified) and solve without an intercept,
+        # as scikit-learn does: the intercept then never lags behind W, which matters on
+        # ill-conditioned designs; sparse X keeps the intercept inside the solver (no dense copy)
+        center = self.fit_intercept and not sp.issparse(X)
+        if center:
+            x_mean = np.average(X, axis=0, weights=sw).astype(np.float64)
+            y_mean = np.average(Yd, axis=0, weights=sw)
+            D = ("dense", np.asfortranarray(X - x_mean, dtype=np.float64))
+            Ys = np.asfortranarray(Yd - y_mean)
+        else:
+            D, Ys = _design(X), Yd
+        res = _group_glm(D, Ys, W, b, np.arange(p + 1, dtype=np.int64),
                          np.arange(p, dtype=np.int64), alpha=float(self.alpha),
-                         fit_intercept=bool(self.fit_intercept), tol=target, sample_weight=sw,
-                         max_outer=max(1000, int(self.max_iter)), max_epochs=int(self.max_iter),
-                         ws_start=10)
+                         fit_intercept=bool(self.fit_intercept and not center), tol=target,
+                         sample_weight=sw, max_outer=max(1000, int(self.max_iter)),
+                         max_epochs=int(self.max_iter), ws_start=10)
+        if center:
+            b = y_mean - x_mean @ W
         if res["info"] != 0:
             warnings.warn(_CONV_MSG.format(gap=res["gap"], tol=target), ConvergenceWarning,
                           stacklevel=2)
