@@ -1227,7 +1227,7 @@ class MultiTaskLasso(_sk.MultiTaskLasso):
     >>> from adasolve.linear_model import MultiTaskLasso
     >>> X = np.random.default_rng(0).standard_normal((40, 5)); Y = np.c_[X[:, 0], 2 * X[:, 0]]
     >>> np.round(MultiTaskLasso(alpha=0.1).fit(X, Y).coef_, 2)
-    array([[0.92, 0.  , 0.  , 0.  , 0.  ],
+    array([[0.93, 0.  , 0.  , 0.  , 0.  ],
            [1.85, 0.  , 0.  , 0.  , 0.  ]])
     """
 

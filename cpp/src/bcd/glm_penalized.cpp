@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <Eigen/Dense>
+
 namespace adasolve::bcd {
 namespace {
 
@@ -253,6 +255,9 @@ class PenSolver {
     auto gj = [this](Index j) {
       return col_dot_f(X_, j, [this](Index i) { return f_.grad(i, z_[i]); });
     };
+    constexpr int K = 5;  // extrapolate from the last K + 1 iterates, every K + 1 epochs
+    Eigen::MatrixXd snaps(m, K + 1);
+    int n_snaps = 0;
     for (Index ep = 1; epochs_ < o_.max_epochs; ++ep) {
       check_(static_cast<double>(m) * static_cast<double>(n_));
       double seen = 0.0;
@@ -269,12 +274,44 @@ class PenSolver {
       }
       ++epochs_;
       if (seen <= inner_tol) return;
+      if (m > 0) {
+        for (Index k = 0; k < m; ++k) snaps(k, n_snaps) = w_[ws[k]];
+        if (++n_snaps == K + 1) { n_snaps = 0; anderson_step(ws, snaps); }
+      }
       if (ep % 5 == 0) {
         double worst = 0.0;
         for (Index k = 0; k < m; ++k) worst = std::max(worst, dist(w_[ws[k]], gj(ws[k]), c_[ws[k]]));
         if (worst <= inner_tol) return;
       }
     }
+  }
+
+  // Anderson extrapolation of the working-set iterates (as skglm's AndersonCD); the
+  // extrapolated point is kept only when it lowers the objective, so that the descent (and,
+  // for the non-convex penalties, the critical point reached) is never spoiled
+  void anderson_step(const std::vector<Index>& ws, const Eigen::MatrixXd& snaps) {
+    const Index m = static_cast<Index>(ws.size());
+    const int K = static_cast<int>(snaps.cols()) - 1;
+    Eigen::MatrixXd U = snaps.rightCols(K) - snaps.leftCols(K);
+    Eigen::VectorXd c = (U.transpose() * U).ldlt().solve(Eigen::VectorXd::Ones(K));
+    const double sc = c.sum();
+    if (!c.allFinite() || sc == 0.0 || !std::isfinite(sc)) return;
+    Eigen::VectorXd acc = snaps.rightCols(K) * (c / sc);
+    if (o_.positive) acc = acc.cwiseMax(0.0);
+    std::vector<double> zt(n_, b_);
+    for (Index k = 0; k < m; ++k) if (acc(k) != 0.0) col_axpy(X_, ws[k], acc(k), zt.data());
+    for (Index j = 0; j < p_; ++j)  // features outside the working set keep their values
+      if (w_[j] != 0.0 && !std::binary_search(ws.begin(), ws.end(), j)) col_axpy(X_, j, w_[j], zt.data());
+    double f_acc = 0.0, f_cur = 0.0;
+    for (Index i = 0; i < n_; ++i) { f_acc += f_.value(i, zt[i]); f_cur += f_.value(i, z_[i]); }
+    for (Index k = 0; k < m; ++k) {
+      const Index j = ws[k];
+      f_acc += c_[j] * pen_.value(acc(k));
+      f_cur += c_[j] * pen_.value(w_[j]);
+    }
+    if (!(f_acc < f_cur)) return;
+    for (Index k = 0; k < m; ++k) w_[ws[k]] = acc(k);
+    z_.swap(zt);
   }
 
   // ---- datafits without a curvature bound: proximal Newton on the working set --------------
