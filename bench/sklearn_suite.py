@@ -31,7 +31,8 @@ RESULTS = HERE / "results"
 
 FILES = {
     "cd": ("test_coordinate_descent.py",
-           ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "lasso_path", "enet_path"]),
+           ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "lasso_path", "enet_path",
+            "MultiTaskLasso"]),
     "sparse": ("test_sparse_coordinate_descent.py",
                ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"]),
     "logistic": ("test_logistic.py", ["LogisticRegression", "LogisticRegressionCV"]),
@@ -62,7 +63,7 @@ def _wrap(cls, l1_only):
                 _BUILT["any"] = True
     cls.__init__ = __init__
 
-for _name in ("Lasso", "ElasticNet", "LassoCV", "ElasticNetCV"):
+for _name in ("Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "MultiTaskLasso"):
     if hasattr(alm, _name):
         _wrap(getattr(alm, _name), False)
 for _name in ("LogisticRegression", "LogisticRegressionCV"):

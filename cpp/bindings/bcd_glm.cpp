@@ -204,6 +204,152 @@ void def_csc(py::module_& m) {
         py::arg("intercept"));
 }
 
+// ---- general datafits / penalties and the group solver ------------------------------------
+
+const double* opt_vec(const py::kwargs& kw, const char* key, Index n) {
+  if (!kw.contains(key) || kw[key].is_none()) return nullptr;
+  py::handle v = kw[key];
+  if (!py::isinstance<py::array>(v)) throw std::invalid_argument(std::string(key) + " must be a float64 numpy array");
+  auto a = py::reinterpret_borrow<py::array>(v);
+  if (!a.dtype().is(py::dtype::of<double>()) || a.ndim() != 1 || a.shape(0) != n ||
+      !(a.flags() & py::array::c_style))
+    throw std::invalid_argument(std::string(key) + " must be a contiguous float64 vector of length " +
+                                std::to_string(n));
+  return static_cast<const double*>(a.data());
+}
+
+bcd::PenOptions parse_pen(const py::kwargs& kw, Index p) {
+  bcd::PenOptions o;
+  for (auto item : kw) {
+    const std::string key = py::str(item.first);
+    py::handle v = item.second;
+    if (key == "datafit") {
+      const std::string s = py::str(v);
+      if (s == "quadratic") o.datafit = bcd::Datafit::quadratic;
+      else if (s == "huber") o.datafit = bcd::Datafit::huber;
+      else if (s == "poisson") o.datafit = bcd::Datafit::poisson;
+      else throw std::invalid_argument("datafit must be 'quadratic', 'huber' or 'poisson', got '" + s + "'");
+    } else if (key == "penalty") {
+      const std::string s = py::str(v);
+      if (s == "l1") o.penalty = bcd::PenaltyKind::l1;
+      else if (s == "mcp") o.penalty = bcd::PenaltyKind::mcp;
+      else if (s == "scad") o.penalty = bcd::PenaltyKind::scad;
+      else throw std::invalid_argument("penalty must be 'l1', 'mcp' or 'scad', got '" + s + "'");
+    } else if (key == "delta") o.delta = v.cast<double>();
+    else if (key == "alpha") o.alpha = v.cast<double>();
+    else if (key == "gamma") o.gamma = v.cast<double>();
+    else if (key == "l2") o.l2 = v.cast<double>();
+    else if (key == "positive") o.positive = v.cast<bool>();
+    else if (key == "fit_intercept") o.fit_intercept = v.cast<bool>();
+    else if (key == "tol") o.tol = v.cast<double>();
+    else if (key == "max_outer") o.max_outer = v.cast<Index>();
+    else if (key == "max_epochs") o.max_epochs = v.cast<Index>();
+    else if (key == "ws_start") o.ws_start = v.cast<Index>();
+    else if (key == "inner_frac") o.inner_frac = v.cast<double>();
+    else if (key == "weights") o.weights = opt_vec(kw, "weights", p);
+    else throw std::invalid_argument("unknown option '" + key + "'");
+  }
+  return o;
+}
+
+template <class Design>
+py::dict pen_with(const Design& X, const py::array_t<double, 0>& y, py::array_t<double, 0>& w,
+                  double intercept, const py::kwargs& kw) {
+  const bcd::PenOptions o = parse_pen(kw, X.n_cols);
+  const double* yp = vec_in(y, X.n_rows, "y");
+  double* wp = vec_out(w, X.n_cols, "w");
+  bcd::PenResult r;
+  {
+    py::gil_scoped_release release;
+    r = bcd::pen_solve(X, yp, wp, &intercept, o);
+  }
+  py::dict d;
+  d["n_outer"] = r.n_outer;
+  d["n_epochs"] = r.n_epochs;
+  d["kkt"] = r.kkt;
+  d["objective"] = r.objective;
+  d["info"] = r.info;
+  d["intercept"] = intercept;
+  return d;
+}
+
+// Y: (n, T) Fortran order; W: (p, T) C order; b: (T,)
+template <class Design>
+py::dict group_with(const Design& X, const py::array_t<double, 0>& Y, py::array_t<double, 0>& W,
+                    py::array_t<double, 0>& b, const py::array_t<std::int64_t, 0>& grp_ptr,
+                    const py::array_t<std::int64_t, 0>& grp_indices, const py::kwargs& kw) {
+  if (Y.ndim() != 2 || Y.shape(0) != X.n_rows || !(Y.flags() & py::array::f_style))
+    throw std::invalid_argument("Y must be a Fortran-ordered (n_samples, n_tasks) float64 array");
+  const Index T = Y.shape(1);
+  if (W.ndim() != 2 || W.shape(0) != X.n_cols || W.shape(1) != T || !(W.flags() & py::array::c_style) ||
+      !W.writeable())
+    throw std::invalid_argument("W must be a writeable C-ordered (n_features, n_tasks) float64 array");
+  double* bp = vec_out(b, T, "intercepts");
+  if (grp_ptr.ndim() != 1 || grp_ptr.shape(0) < 1 || !(grp_ptr.flags() & py::array::c_style) ||
+      grp_indices.ndim() != 1 || !(grp_indices.flags() & py::array::c_style))
+    throw std::invalid_argument("grp_ptr and grp_indices must be contiguous int64 vectors");
+  bcd::GroupOptions o;
+  o.n_tasks = T;
+  o.n_groups = grp_ptr.shape(0) - 1;
+  o.grp_ptr = grp_ptr.data();
+  o.grp_indices = grp_indices.data();
+  if (o.grp_ptr[0] != 0 || o.grp_ptr[o.n_groups] != grp_indices.shape(0))
+    throw std::invalid_argument("grp_ptr must start at 0 and end at len(grp_indices)");
+  for (auto item : kw) {
+    const std::string key = py::str(item.first);
+    py::handle v = item.second;
+    if (key == "alpha") o.alpha = v.cast<double>();
+    else if (key == "fit_intercept") o.fit_intercept = v.cast<bool>();
+    else if (key == "tol") o.tol = v.cast<double>();
+    else if (key == "max_outer") o.max_outer = v.cast<Index>();
+    else if (key == "max_epochs") o.max_epochs = v.cast<Index>();
+    else if (key == "ws_start") o.ws_start = v.cast<Index>();
+    else if (key == "inner_frac") o.inner_frac = v.cast<double>();
+    else if (key == "weights") o.weights = opt_vec(kw, "weights", o.n_groups);
+    else if (key == "sample_weight") o.sample_weight = opt_vec(kw, "sample_weight", X.n_rows);
+    else throw std::invalid_argument("unknown option '" + key + "'");
+  }
+  bcd::GroupResult r;
+  {
+    py::gil_scoped_release release;
+    r = bcd::group_solve(X, Y.data(), const_cast<double*>(W.data()), bp, o);
+  }
+  py::dict d;
+  d["n_outer"] = r.n_outer;
+  d["n_epochs"] = r.n_epochs;
+  d["gap"] = r.gap;
+  d["primal"] = r.primal;
+  d["dual"] = r.dual;
+  d["info"] = r.info;
+  return d;
+}
+
+template <class I>
+void def_csc_more(py::module_& m) {
+  m.def("pen_csc",
+        [](Index n, Index p, const py::array_t<I, 0>& indptr, const py::array_t<I, 0>& indices,
+           const py::array_t<double, 0>& data, const py::array_t<double, 0>& y,
+           py::array_t<double, 0> w, double intercept, const py::kwargs& kw) {
+          return pen_with(csc_view<I>(n, p, indptr, indices, data), y, w, intercept, kw);
+        },
+        py::arg("n"), py::arg("p"), py::arg("indptr").noconvert(), py::arg("indices").noconvert(),
+        py::arg("data").noconvert(), py::arg("y").noconvert(), py::arg("w").noconvert(),
+        py::arg("intercept"));
+  m.def("group_csc",
+        [](Index n, Index p, const py::array_t<I, 0>& indptr, const py::array_t<I, 0>& indices,
+           const py::array_t<double, 0>& data, const py::array_t<double, 0>& Y,
+           py::array_t<double, 0> W, py::array_t<double, 0> b,
+           const py::array_t<std::int64_t, 0>& grp_ptr,
+           const py::array_t<std::int64_t, 0>& grp_indices, const py::kwargs& kw) {
+          return group_with(csc_view<I>(n, p, indptr, indices, data), Y, W, b, grp_ptr,
+                            grp_indices, kw);
+        },
+        py::arg("n"), py::arg("p"), py::arg("indptr").noconvert(), py::arg("indices").noconvert(),
+        py::arg("data").noconvert(), py::arg("Y").noconvert(), py::arg("W").noconvert(),
+        py::arg("b").noconvert(), py::arg("grp_ptr").noconvert(),
+        py::arg("grp_indices").noconvert());
+}
+
 }  // namespace
 
 void bind_bcd_glm(py::module_ m) {
@@ -226,6 +372,29 @@ void bind_bcd_glm(py::module_ m) {
         py::arg("intercept"));
   def_csc<std::int32_t>(m);
   def_csc<std::int64_t>(m);
+  m.def("pen_dense",
+        [](const py::array_t<double, 0>& X, const py::array_t<double, 0>& y,
+           py::array_t<double, 0> w, double intercept, const py::kwargs& kw) {
+          return pen_with(dense_view(X), y, w, intercept, kw);
+        },
+        py::arg("X").noconvert(), py::arg("y").noconvert(), py::arg("w").noconvert(),
+        py::arg("intercept"),
+        "General datafit (quadratic, huber, poisson) + separable penalty (l1, mcp, scad), in "
+        "place; returns a dict with the intercept, kkt, objective, n_outer, n_epochs, info.");
+  m.def("group_dense",
+        [](const py::array_t<double, 0>& X, const py::array_t<double, 0>& Y,
+           py::array_t<double, 0> W, py::array_t<double, 0> b,
+           const py::array_t<std::int64_t, 0>& grp_ptr,
+           const py::array_t<std::int64_t, 0>& grp_indices, const py::kwargs& kw) {
+          return group_with(dense_view(X), Y, W, b, grp_ptr, grp_indices, kw);
+        },
+        py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("W").noconvert(),
+        py::arg("b").noconvert(), py::arg("grp_ptr").noconvert(),
+        py::arg("grp_indices").noconvert(),
+        "Group lasso / multi-task lasso (W: (p, T) C order, b: (T,), both in place); returns a "
+        "dict with gap, primal, dual, n_outer, n_epochs, info.");
+  def_csc_more<std::int32_t>(m);
+  def_csc_more<std::int64_t>(m);
 }
 
 }  // namespace adasolve_bind

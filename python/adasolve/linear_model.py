@@ -31,7 +31,9 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn import linear_model as _sk
+from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearModel
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -42,7 +44,8 @@ from . import _core
 from ._validation import check_sparse_structure
 
 __all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path", "enet_path", "LassoCV",
-           "ElasticNetCV", "LogisticRegressionCV"]
+           "ElasticNetCV", "LogisticRegressionCV", "PenalizedRegression", "WeightedLasso",
+           "MCPRegression", "SCADRegression", "GroupLasso", "MultiTaskLasso"]
 
 #: working-set rules of the C++ solver
 _RULES = ("gsl", "gs", "cyclic")
@@ -712,4 +715,598 @@ class LogisticRegressionCV(_sk.LogisticRegressionCV):
                 est.fit(X, y, sample_weight=sample_weight)
             self.coef_ = est.coef_.astype(self.coef_.dtype)
             self.intercept_ = est.intercept_.astype(np.asarray(self.intercept_).dtype)
+        return self
+
+
+# ---- beyond L1: general datafits and penalties, groups and several tasks ----------------------
+
+_DATAFITS = ("quadratic", "huber", "poisson")
+_PENALTIES = ("l1", "mcp", "scad")
+
+
+def _pen_glm(D, y, w, b, **kw):
+    """Run the C++ datafit + penalty solver on a prepared design; ``w`` is updated in place."""
+    glm = _core.bcd.glm
+    if D[0] == "csc":
+        return glm.pen_csc(*D[1], D[2], D[3], D[4], y, w, b, **kw)
+    return glm.pen_dense(D[1], y, w, b, **kw)
+
+
+def _feature_weights(weights, p, name="weights"):
+    """Per-feature (or per-group) weights as a float64 vector, checked: finite, >= 0, length p."""
+    if weights is None:
+        return None
+    wt = np.asarray(weights, dtype=np.float64)
+    if wt.ndim != 1 or wt.shape[0] != p:
+        raise ValueError(f"The number of {name} must match the number of "
+                         f"{'features' if name == 'weights' else 'groups'}. Got {wt.size}, "
+                         f"expected {p}.")
+    if not np.all(np.isfinite(wt)) or np.any(wt < 0):
+        raise ValueError(f"{name} must be finite and >= 0.")
+    return np.ascontiguousarray(wt)
+
+
+class PenalizedRegression(RegressorMixin, LinearModel):
+    r"""Sparse regression with a choice of datafit and penalty, solved by greedy working-set
+    coordinate descent in C++ (the datafits and penalties of skglm, with its scaling).
+
+    Objective, with :math:`z = Xw + b` (``b`` unpenalised) and :math:`n` samples:
+
+    .. math:: F(z) + \sum_j c_j \, \mathrm{pen}(w_j)
+
+    datafit ``F``:
+
+    - ``"quadratic"``: :math:`\frac{1}{2n}\sum_i (y_i - z_i)^2`
+    - ``"huber"``: :math:`\frac{1}{n}\sum_i h_\delta(y_i - z_i)`, :math:`h_\delta(r) = r^2/2` for
+      :math:`|r| \le \delta`, :math:`\delta|r| - \delta^2/2` beyond (robust to outliers in y)
+    - ``"poisson"``: :math:`\frac{1}{n}\sum_i (e^{z_i} - y_i z_i)` (counts, log link)
+
+    penalty ``pen``:
+
+    - ``"l1"``: :math:`\alpha(\rho|x| + (1-\rho) x^2/2)` with :math:`\rho` = ``l1_ratio``
+      (``weights`` make it skglm's weighted L1)
+    - ``"mcp"``: :math:`\alpha|x| - x^2/(2\gamma)` for :math:`|x| \le \gamma\alpha`,
+      :math:`\gamma\alpha^2/2` beyond (non-convex; ``gamma`` > 0)
+    - ``"scad"``: :math:`\alpha|x|` up to :math:`\alpha`, then
+      :math:`(2\gamma\alpha|x| - x^2 - \alpha^2)/(2(\gamma-1))` up to :math:`\gamma\alpha`,
+      :math:`\alpha^2(\gamma+1)/2` beyond (non-convex; ``gamma`` > 1)
+
+    ``c_j`` are ``weights`` (all 1 by default; ``c_j = 0`` leaves feature ``j`` unpenalised).
+    The Poisson datafit takes the ``"l1"`` penalty only.
+
+    Parameters
+    ----------
+    datafit : {"quadratic", "huber", "poisson"}, default="quadratic"
+    penalty : {"l1", "mcp", "scad"}, default="l1"
+    alpha : float, default=1.0
+        Penalty strength (>= 0).
+    l1_ratio : float, default=1.0
+        ``"l1"`` penalty only: share of the L1 part (1: weighted Lasso, < 1: elastic net).
+    gamma : float, default=3.0
+        Concavity of MCP / SCAD (larger: closer to L1).
+    delta : float, default=1.0
+        Huber threshold, in units of y.
+    weights : array-like of shape (n_features,), default=None
+        Per-feature multipliers of the penalty (>= 0).
+    fit_intercept : bool, default=True
+    positive : bool, default=False
+        Constrain the coefficients to be >= 0.
+    tol : float, default=1e-4
+        Stop when every feature's optimality violation (distance of minus the gradient to the
+        penalty's subdifferential) is at most ``tol``: skglm's criterion. For the non-convex
+        penalties it certifies a critical point, not a global minimum.
+    max_iter : int, default=50
+        Working-set (outer) iterations.
+    max_epochs : int, default=50000
+        Coordinate-descent passes (Poisson: proximal-Newton steps), in total.
+    p0 : int, default=10
+        First working-set size.
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` / ``intercept_``.
+    verbose : int, default=0
+        Accepted for skglm compatibility; unused.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Outer iterations done.
+    stop_crit_ : float
+        The final optimality violation.
+    objective_ : float
+        The final objective value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import PenalizedRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 5)); y = X @ [2.0, 0, 0, -1.0, 0]
+    >>> y[:3] += 30  # outliers
+    >>> m = PenalizedRegression(datafit="huber", delta=1.0, alpha=0.01).fit(X, y)
+    >>> np.round(m.coef_, 1) + 0.0
+    array([ 2. ,  0. ,  0. , -1. , -0.1])
+    """
+
+    _parameter_constraints: dict = {
+        "datafit": [StrOptions(set(_DATAFITS))],
+        "penalty": [StrOptions(set(_PENALTIES))],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "delta": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weights": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "positive": ["boolean"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "p0": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, datafit="quadratic", penalty="l1", *, alpha=1.0, l1_ratio=1.0, gamma=3.0,
+                 delta=1.0, weights=None, fit_intercept=True, positive=False, tol=1e-4,
+                 max_iter=50, max_epochs=50_000, p0=10, warm_start=False, verbose=0):
+        self.datafit = datafit
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.gamma = gamma
+        self.delta = delta
+        self.weights = weights
+        self._set_common(max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept,
+                         warm_start)
+
+    def _set_common(self, max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept,
+                    warm_start):
+        self.max_iter = max_iter
+        self.max_epochs = max_epochs
+        self.p0 = p0
+        self.verbose = verbose
+        self.tol = tol
+        self.positive = positive
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+
+    def _spec(self):
+        """(datafit, penalty, gamma, delta, l1_ratio) this estimator solves (subclasses fix some
+        of them)."""
+        return self.datafit, self.penalty, self.gamma, self.delta, self.l1_ratio
+
+    def fit(self, X, y):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        datafit, penalty, gamma, delta, l1_ratio = self._spec()
+        if not np.isfinite(self.alpha):
+            raise ValueError(f"alpha must be finite, got {self.alpha!r}")
+        if penalty == "scad" and not gamma > 1:
+            raise ValueError(f"gamma must be > 1 for SCAD, got {gamma!r}")
+        if datafit == "poisson" and penalty != "l1":
+            raise ValueError("the Poisson datafit supports penalty='l1' only (L1 / elastic net), "
+                             f"got penalty={penalty!r}")
+        check_sparse_structure(X, "X")
+        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), order="F",
+                             dtype=[np.float64, np.float32], y_numeric=True)
+        if datafit == "poisson" and np.any(y < 0):
+            raise ValueError("Poisson targets y must be >= 0")
+        _check_finite_scale(X)
+        out_dtype = X.dtype
+        n, p = X.shape
+        wts = _feature_weights(self.weights, p)
+        w = np.zeros(p)
+        b = 0.0
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
+            w[:] = self.coef_
+            b = float(self.intercept_) if self.fit_intercept else 0.0
+        yd = np.ascontiguousarray(y, dtype=np.float64)
+        ratio = float(l1_ratio) if penalty == "l1" else 1.0
+        res = _pen_glm(_design(X), yd, w, b, datafit=datafit, penalty=penalty,
+                       alpha=float(self.alpha) * ratio, l2=float(self.alpha) * (1.0 - ratio),
+                       gamma=float(gamma), delta=float(delta), weights=wts,
+                       positive=bool(self.positive), fit_intercept=bool(self.fit_intercept),
+                       tol=float(self.tol), max_outer=int(self.max_iter),
+                       max_epochs=int(self.max_epochs), ws_start=int(self.p0))
+        if res["info"] != 0:
+            warnings.warn(f"{type(self).__name__} did not converge: optimality violation "
+                          f"{res['kkt']:.3e} > tol = {self.tol:.3e}; increase max_iter / "
+                          "max_epochs or tol.", ConvergenceWarning, stacklevel=2)
+        self.coef_ = w.astype(out_dtype, copy=False)
+        self.intercept_ = float(res["intercept"]) if self.fit_intercept else 0.0
+        self.n_iter_ = int(res["n_outer"])
+        self.stop_crit_ = float(res["kkt"])
+        self.objective_ = float(res["objective"])
+        return self
+
+    def predict(self, X):
+        """Predict: the linear model ``X @ coef_ + intercept_``; with the Poisson datafit its
+        exponential (the predicted mean count)."""
+        z = self._decision_function(X)
+        return np.exp(z) if self._spec()[0] == "poisson" else z
+
+    @property
+    def sparse_coef_(self):
+        """``coef_`` as a scipy.sparse CSR matrix of shape (1, n_features)."""
+        return sp.csr_matrix(self.coef_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class WeightedLasso(PenalizedRegression):
+    r"""Lasso with per-feature weights (skglm's ``WeightedLasso``):
+    ``1/(2n)||y - Xw - b||^2 + alpha sum_j weights_j |w_j|``.
+
+    ``weights_j = 0`` leaves feature ``j`` unpenalised; ``weights=None`` is the plain Lasso.
+    Other parameters and attributes as :class:`PenalizedRegression`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import WeightedLasso
+    >>> X = np.random.default_rng(0).standard_normal((30, 4)); y = X @ [1.0, 0, 0, 0.2]
+    >>> np.round(WeightedLasso(alpha=0.1, weights=[1, 1, 1, 0]).fit(X, y).coef_, 2)
+    array([0.87, 0.  , 0.  , 0.17])
+    """
+
+    _parameter_constraints: dict = {k: v for k, v in PenalizedRegression._parameter_constraints.items()
+                                    if k not in ("datafit", "penalty", "l1_ratio", "gamma", "delta")}
+
+    def __init__(self, alpha=1.0, weights=None, max_iter=50, max_epochs=50_000, p0=10, verbose=0,
+                 tol=1e-4, positive=False, fit_intercept=True, warm_start=False):
+        self.alpha = alpha
+        self.weights = weights
+        self._set_common(max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept,
+                         warm_start)
+
+    def _spec(self):
+        return "quadratic", "l1", 3.0, 1.0, 1.0
+
+
+class MCPRegression(PenalizedRegression):
+    r"""Least squares with the minimax concave penalty (skglm's ``MCPRegression``):
+    ``1/(2n)||y - Xw - b||^2 + sum_j weights_j MCP_{alpha,gamma}(w_j)``.
+
+    MCP equals ``alpha |x|`` near 0 and levels off at ``gamma alpha^2 / 2`` for
+    ``|x| >= gamma alpha``: large coefficients are not shrunk (less bias than the Lasso).
+    Non-convex: the solution found is a critical point and depends on the start.
+    Parameters and attributes as :class:`PenalizedRegression`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import MCPRegression
+    >>> X = np.random.default_rng(0).standard_normal((50, 5)); y = X @ [2.0, 0, 0, -1.0, 0]
+    >>> np.round(MCPRegression(alpha=0.1, gamma=3).fit(X, y).coef_, 3) + 0.0  # no shrinkage bias
+    array([ 2.,  0.,  0., -1.,  0.])
+    """
+
+    _parameter_constraints: dict = {k: v for k, v in PenalizedRegression._parameter_constraints.items()
+                                    if k not in ("datafit", "penalty", "l1_ratio", "delta")}
+
+    def __init__(self, alpha=1.0, gamma=3, weights=None, max_iter=50, max_epochs=50_000, p0=10,
+                 verbose=0, tol=1e-4, positive=False, fit_intercept=True, warm_start=False,
+                 ws_strategy="subdiff"):
+        self.alpha = alpha
+        self.gamma = gamma
+        self.weights = weights
+        self._set_common(max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept,
+                         warm_start)
+        self.ws_strategy = ws_strategy
+
+    _parameter_constraints["ws_strategy"] = [StrOptions({"subdiff"})]
+
+    def _spec(self):
+        return "quadratic", "mcp", self.gamma, 1.0, 1.0
+
+
+class SCADRegression(PenalizedRegression):
+    r"""Least squares with the SCAD penalty (skglm's ``SCAD`` penalty with the ``Quadratic``
+    datafit): ``1/(2n)||y - Xw - b||^2 + sum_j weights_j SCAD_{alpha,gamma}(w_j)``, ``gamma > 1``
+    (3.7 is the customary choice).
+
+    Non-convex, like :class:`MCPRegression`. Parameters and attributes as
+    :class:`PenalizedRegression`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import SCADRegression
+    >>> X = np.random.default_rng(0).standard_normal((50, 5)); y = X @ [2.0, 0, 0, -1.0, 0]
+    >>> np.round(SCADRegression(alpha=0.1).fit(X, y).coef_, 3) + 0.0
+    array([ 2.,  0.,  0., -1.,  0.])
+    """
+
+    _parameter_constraints: dict = {k: v for k, v in PenalizedRegression._parameter_constraints.items()
+                                    if k not in ("datafit", "penalty", "l1_ratio", "delta")}
+
+    def __init__(self, alpha=1.0, gamma=3.7, weights=None, max_iter=50, max_epochs=50_000, p0=10,
+                 verbose=0, tol=1e-4, positive=False, fit_intercept=True, warm_start=False):
+        self.alpha = alpha
+        self.gamma = gamma
+        self.weights = weights
+        self._set_common(max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept,
+                         warm_start)
+
+    def _spec(self):
+        return "quadratic", "scad", self.gamma, 1.0, 1.0
+
+
+def _group_glm(D, Y, W, b, grp_ptr, grp_indices, **kw):
+    """Run the C++ group / multi-task solver; ``W`` (p, T) and ``b`` (T,) are updated in place."""
+    glm = _core.bcd.glm
+    if D[0] == "csc":
+        return glm.group_csc(*D[1], D[2], D[3], D[4], Y, W, b, grp_ptr, grp_indices, **kw)
+    return glm.group_dense(D[1], Y, W, b, grp_ptr, grp_indices, **kw)
+
+
+def _groups_to_ptr(groups, p):
+    """skglm's ``groups`` (int: contiguous groups of that size; list of ints: contiguous groups of
+    those sizes; list of lists: the feature indices of each group) as (grp_ptr, grp_indices)."""
+    if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
+        if groups < 1 or p % groups:
+            raise ValueError(f"groups={groups} must be a positive divisor of n_features={p} "
+                             "(contiguous groups of that size).")
+        return (np.arange(0, p + 1, groups, dtype=np.int64), np.arange(p, dtype=np.int64))
+    try:
+        items = list(groups)
+    except TypeError:
+        raise TypeError("groups must be an int, a list of ints or a list of lists of ints, got "
+                        f"{type(groups).__name__}") from None
+    if not items:
+        raise ValueError("groups must not be empty")
+    if all(isinstance(g, numbers.Integral) and not isinstance(g, bool) for g in items):
+        sizes = np.asarray(items, dtype=np.int64)
+        if np.any(sizes < 1) or sizes.sum() != p:
+            raise ValueError(f"group sizes must be >= 1 and sum to n_features={p}, got a sum of "
+                             f"{int(sizes.sum())}.")
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), np.arange(p, dtype=np.int64)
+    lists = []
+    for g in items:
+        a = np.asarray(g)
+        if a.ndim != 1 or a.size == 0 or not np.issubdtype(a.dtype, np.integer):
+            raise ValueError("each group must be a non-empty list of feature indices (ints)")
+        lists.append(a.astype(np.int64))
+    idx = np.concatenate(lists)
+    if np.any(idx < 0) or np.any(idx >= p):
+        raise ValueError(f"group feature indices must be in [0, {p - 1}]")
+    if np.unique(idx).size != idx.size:
+        raise ValueError("groups must not overlap (a feature is listed twice)")
+    ptr = np.concatenate([[0], np.cumsum([a.size for a in lists])]).astype(np.int64)
+    return ptr, np.ascontiguousarray(idx)
+
+
+class GroupLasso(RegressorMixin, LinearModel):
+    r"""Group lasso (skglm's ``GroupLasso``): whole groups of features enter or leave together.
+
+    Objective: :math:`\frac{1}{2n}\|y - Xw - b\|^2 + \alpha \sum_g c_g \|w_g\|_2`,
+    ``c_g`` the group ``weights`` (all 1 by default). Solved by working sets of groups and block
+    coordinate descent (block soft-thresholding, step ``1/L_g``, ``L_g = ||X_g||_2^2 / n``) in C++.
+
+    Parameters
+    ----------
+    groups : int, list of int or list of lists of int
+        int: contiguous groups of that size (it must divide n_features); list of ints: contiguous
+        groups of those sizes; list of lists: the feature indices of each group (features in no
+        group are held at 0).
+    alpha : float, default=1.0
+    weights : array-like of shape (n_groups,), default=None
+        Per-group multipliers (> 0).
+    max_iter : int, default=50
+        Working-set (outer) iterations.
+    max_epochs : int, default=50000
+        Block coordinate-descent passes, in total.
+    p0 : int, default=10
+        First working-set size, in groups.
+    verbose : int, default=0
+        Accepted for skglm compatibility; unused.
+    tol : float, default=1e-4
+        Stop when the duality gap is at most ``tol * ||y - mean(y)||^2 / n`` (scikit-learn's
+        Lasso criterion; skglm stops on the optimality violation instead).
+    positive : bool, default=False
+        Only ``False`` is supported.
+    fit_intercept : bool, default=True
+    warm_start : bool, default=False
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+    dual_gap_ : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import GroupLasso
+    >>> X = np.random.default_rng(0).standard_normal((40, 6)); y = X[:, 0] - X[:, 1]
+    >>> np.round(GroupLasso(groups=2, alpha=0.05).fit(X, y).coef_, 2) + 0.0
+    array([ 0.96, -0.94,  0.  ,  0.  ,  0.  ,  0.  ])
+    """
+
+    _parameter_constraints: dict = {
+        "groups": [Interval(Integral, 1, None, closed="left"), "array-like", list],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "weights": ["array-like", None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "p0": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "positive": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(self, groups, alpha=1.0, weights=None, max_iter=50, max_epochs=50_000, p0=10,
+                 verbose=0, tol=1e-4, positive=False, fit_intercept=True, warm_start=False):
+        self.groups = groups
+        self.alpha = alpha
+        self.weights = weights
+        self.max_iter = max_iter
+        self.max_epochs = max_epochs
+        self.p0 = p0
+        self.verbose = verbose
+        self.tol = tol
+        self.positive = positive
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+
+    def fit(self, X, y):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if self.positive:
+            raise ValueError("GroupLasso supports positive=False only")
+        if not np.isfinite(self.alpha):
+            raise ValueError(f"alpha must be finite, got {self.alpha!r}")
+        check_sparse_structure(X, "X")
+        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), order="F",
+                             dtype=[np.float64, np.float32], y_numeric=True)
+        _check_finite_scale(X)
+        n, p = X.shape
+        ptr, idx = _groups_to_ptr(self.groups, p)
+        wts = _feature_weights(self.weights, ptr.size - 1, name="group weights")
+        if wts is not None and np.any(wts == 0):
+            raise ValueError("group weights must be > 0")
+        W = np.zeros((p, 1))
+        b = np.zeros(1)
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
+            W[:, 0] = self.coef_
+            b[0] = float(self.intercept_) if self.fit_intercept else 0.0
+        yd = np.asfortranarray(np.asarray(y, dtype=np.float64).reshape(n, 1))
+        yc = yd[:, 0] - yd.mean() if self.fit_intercept else yd[:, 0]
+        target = float(self.tol) * float(yc @ yc) / n
+        res = _group_glm(_design(X), yd, W, b, ptr, idx, alpha=float(self.alpha), weights=wts,
+                         fit_intercept=bool(self.fit_intercept), tol=target,
+                         max_outer=int(self.max_iter), max_epochs=int(self.max_epochs),
+                         ws_start=int(self.p0))
+        if res["info"] != 0:
+            warnings.warn(_CONV_MSG.format(gap=res["gap"], tol=target), ConvergenceWarning,
+                          stacklevel=2)
+        self.coef_ = W[:, 0].astype(X.dtype, copy=False)
+        self.intercept_ = float(b[0]) if self.fit_intercept else 0.0
+        self.n_iter_ = int(res["n_outer"])
+        self.dual_gap_ = float(res["gap"])
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MultiTaskLasso(_sk.MultiTaskLasso):
+    r""":class:`sklearn.linear_model.MultiTaskLasso` solved by greedy working sets and block
+    coordinate descent in C++: the same parameters, objective
+    :math:`\frac{1}{2n}\|Y - XW - 1b^T\|_F^2 + \alpha \|W\|_{21}` (the sum of the norms of
+    the rows of ``W``, one row per feature), attributes and stopping rule (duality gap at most
+    ``tol * ||Y - mean(Y)||_F^2 / n``).
+
+    ``selection`` and ``random_state`` are accepted and unused (the working-set order is
+    deterministic). ``sample_weight`` is rescaled to sum to ``n_samples``, as in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adasolve.linear_model import MultiTaskLasso
+    >>> X = np.random.default_rng(0).standard_normal((40, 5)); Y = np.c_[X[:, 0], 2 * X[:, 0]]
+    >>> np.round(MultiTaskLasso(alpha=0.1).fit(X, Y).coef_, 2)
+    array([[0.93, 0.  , 0.  , 0.  , 0.  ],
+           [1.85, 0.  , 0.  , 0.  , 0.  ]])
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (scikit-learn's signature).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples, n_tasks)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if not np.isfinite(self.alpha):
+            raise ValueError(f"alpha must be finite, got {self.alpha!r}")
+        check_sparse_structure(X, "X")
+        X, y = validate_data(self, X, y, validate_separately=(
+            dict(accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32], order="F"),
+            dict(ensure_2d=False, dtype=[np.float64, np.float32])))
+        if y.ndim == 1:
+            raise ValueError("For mono-task outputs, use Lasso")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X and y have inconsistent numbers of samples: {X.shape[0]} and "
+                             f"{y.shape[0]}")
+        _check_finite_scale(X)
+        n, p = X.shape
+        T = y.shape[1]
+        sw = None
+        if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if not np.any(sw > 0):
+                raise ValueError("sample_weight must not all be zero: at least one sample needs "
+                                 "a positive weight.")
+            sw = np.ascontiguousarray(sw * (n / sw.sum()), dtype=np.float64)  # sum n, as sklearn
+        W = np.zeros((p, T))
+        b = np.zeros(T)
+        prev = getattr(self, "coef_", None)
+        if self.warm_start and prev is not None and np.shape(prev) == (T, p):
+            W[:] = np.asarray(prev).T
+            b[:] = np.asarray(self.intercept_, dtype=np.float64) if self.fit_intercept else 0.0
+        Yd = np.asfortranarray(y, dtype=np.float64)
+        Yc = Yd - np.average(Yd, axis=0, weights=sw) if self.fit_intercept else Yd
+        self.eps_ = float(self.tol) * float(np.sum((Yc * Yc) if sw is None else sw[:, None] * Yc * Yc))
+        target = self.eps_ / n
+        # dense X: centre X and Y (a copy; X is never modified) and solve without an intercept,
+        # as scikit-learn does: the intercept then never lags behind W, which matters on
+        # ill-conditioned designs; sparse X keeps the intercept inside the solver (no dense copy)
+        center = self.fit_intercept and not sp.issparse(X)
+        if center:
+            x_mean = np.average(X, axis=0, weights=sw).astype(np.float64)
+            y_mean = np.average(Yd, axis=0, weights=sw)
+            D = ("dense", np.asfortranarray(X - x_mean, dtype=np.float64))
+            Ys = np.asfortranarray(Yd - y_mean)
+        else:
+            D, Ys = _design(X), Yd
+        res = _group_glm(D, Ys, W, b, np.arange(p + 1, dtype=np.int64),
+                         np.arange(p, dtype=np.int64), alpha=float(self.alpha),
+                         fit_intercept=bool(self.fit_intercept and not center), tol=target,
+                         sample_weight=sw, max_outer=max(1000, int(self.max_iter)),
+                         max_epochs=int(self.max_iter), ws_start=10)
+        if center:
+            b = y_mean - x_mean @ W
+        if res["info"] != 0:
+            warnings.warn(_CONV_MSG.format(gap=res["gap"], tol=target), ConvergenceWarning,
+                          stacklevel=2)
+        self.coef_ = np.asfortranarray(W.T.astype(X.dtype, copy=False))
+        self.intercept_ = b.astype(X.dtype) if self.fit_intercept else 0.0  # as scikit-learn
+        self.n_iter_ = max(1, int(res["n_epochs"]))
+        self.dual_gap_ = float(res["gap"])
         return self

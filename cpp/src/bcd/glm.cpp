@@ -12,59 +12,7 @@
 namespace adasolve::bcd {
 namespace {
 
-// ---- column access: the only place that knows the storage ----------------------------------
-
-inline Eigen::Map<const Eigen::VectorXd> col(const DenseColMajor& X, Index j) {
-  return {X.data + j * X.n_rows, static_cast<Eigen::Index>(X.n_rows)};
-}
-inline double col_dot(const DenseColMajor& X, Index j, const double* v) {
-  return col(X, j).dot(Eigen::Map<const Eigen::VectorXd>(v, X.n_rows));
-}
-inline void col_axpy(const DenseColMajor& X, Index j, double a, double* v) {
-  Eigen::Map<Eigen::VectorXd>(v, X.n_rows) += a * col(X, j);
-}
-inline double col_sq(const DenseColMajor& X, Index j) { return col(X, j).squaredNorm(); }
-inline double col_wsq(const DenseColMajor& X, Index j, const double* h) {
-  auto c = col(X, j);
-  return (c.array().square() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows)).sum();
-}
-inline double col_wdot(const DenseColMajor& X, Index j, const double* h, const double* v) {
-  auto c = col(X, j);
-  return (c.array() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows) *
-          Eigen::Map<const Eigen::ArrayXd>(v, X.n_rows)).sum();
-}
-
-template <class Idx>
-inline double col_dot(const CscView<Idx>& X, Index j, const double* v) {
-  double s = 0.0;
-  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * v[X.indices[k]];
-  return s;
-}
-template <class Idx>
-inline void col_axpy(const CscView<Idx>& X, Index j, double a, double* v) {
-  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) v[X.indices[k]] += a * X.data[k];
-}
-template <class Idx>
-inline double col_sq(const CscView<Idx>& X, Index j) {
-  double s = 0.0;
-  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * X.data[k];
-  return s;
-}
-template <class Idx>
-inline double col_wsq(const CscView<Idx>& X, Index j, const double* h) {
-  double s = 0.0;
-  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += h[X.indices[k]] * X.data[k] * X.data[k];
-  return s;
-}
-template <class Idx>
-inline double col_wdot(const CscView<Idx>& X, Index j, const double* h, const double* v) {
-  double s = 0.0;
-  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) {
-    const Idx i = X.indices[k];
-    s += h[i] * X.data[k] * v[i];
-  }
-  return s;
-}
+using namespace glm_detail;  // column access shared with glm_penalized.cpp / glm_group.cpp
 
 // ---- scalar helpers -------------------------------------------------------------------------
 

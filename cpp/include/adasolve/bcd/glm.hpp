@@ -23,6 +23,8 @@
 #include <limits>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "adasolve/common.hpp"
 
 namespace adasolve::bcd {
@@ -43,6 +45,79 @@ struct CscView {
   const Idx* indices = nullptr;  // row indices
   const double* data = nullptr;
 };
+
+// ---- column access for the GLM solvers (glm*.cpp): the only place that knows the storage ----
+namespace glm_detail {
+
+
+inline Eigen::Map<const Eigen::VectorXd> col(const DenseColMajor& X, Index j) {
+  return {X.data + j * X.n_rows, static_cast<Eigen::Index>(X.n_rows)};
+}
+inline double col_dot(const DenseColMajor& X, Index j, const double* v) {
+  return col(X, j).dot(Eigen::Map<const Eigen::VectorXd>(v, X.n_rows));
+}
+inline void col_axpy(const DenseColMajor& X, Index j, double a, double* v) {
+  Eigen::Map<Eigen::VectorXd>(v, X.n_rows) += a * col(X, j);
+}
+inline double col_sq(const DenseColMajor& X, Index j) { return col(X, j).squaredNorm(); }
+inline double col_wsq(const DenseColMajor& X, Index j, const double* h) {
+  auto c = col(X, j);
+  return (c.array().square() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows)).sum();
+}
+inline double col_wdot(const DenseColMajor& X, Index j, const double* h, const double* v) {
+  auto c = col(X, j);
+  return (c.array() * Eigen::Map<const Eigen::ArrayXd>(h, X.n_rows) *
+          Eigen::Map<const Eigen::ArrayXd>(v, X.n_rows)).sum();
+}
+
+template <class Idx>
+inline double col_dot(const CscView<Idx>& X, Index j, const double* v) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * v[X.indices[k]];
+  return s;
+}
+template <class Idx>
+inline void col_axpy(const CscView<Idx>& X, Index j, double a, double* v) {
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) v[X.indices[k]] += a * X.data[k];
+}
+template <class Idx>
+inline double col_sq(const CscView<Idx>& X, Index j) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * X.data[k];
+  return s;
+}
+template <class Idx>
+inline double col_wsq(const CscView<Idx>& X, Index j, const double* h) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += h[X.indices[k]] * X.data[k] * X.data[k];
+  return s;
+}
+template <class Idx>
+inline double col_wdot(const CscView<Idx>& X, Index j, const double* h, const double* v) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) {
+    const Idx i = X.indices[k];
+    s += h[i] * X.data[k] * v[i];
+  }
+  return s;
+}
+
+/// sum_k X_kj f(k) over the stored entries of column j (f evaluated only where x_kj != 0).
+template <class F>
+inline double col_dot_f(const DenseColMajor& X, Index j, F f) {
+  const double* c = X.data + j * X.n_rows;
+  double s = 0.0;
+  for (Index i = 0; i < X.n_rows; ++i) s += c[i] * f(i);
+  return s;
+}
+template <class Idx, class F>
+inline double col_dot_f(const CscView<Idx>& X, Index j, F f) {
+  double s = 0.0;
+  for (Idx k = X.indptr[j]; k < X.indptr[j + 1]; ++k) s += X.data[k] * f(X.indices[k]);
+  return s;
+}
+
+}  // namespace glm_detail
 
 enum class GlmLoss { quadratic, logistic };
 
@@ -117,5 +192,98 @@ GlmResult glm_solve(const Design& X, const double* y, double* w, double* interce
 template <class Design>
 GlmResult glm_gap(const Design& X, const double* y, const double* w, double intercept,
                   const GlmOptions& opt);
+
+// ---- general datafits and penalties (glm_penalized.cpp) ------------------------------------
+//
+// Objective (w in R^p, optional unpenalised intercept b, z = Xw + b):
+//   F(z) + sum_j c_j pen(w_j)        (optionally subject to w >= 0)
+// with the datafit F one of (n samples, as skglm defines them)
+//   quadratic: 1/(2n) sum_i (y_i - z_i)^2
+//   huber:     1/n sum_i huber_delta(y_i - z_i),  huber_delta(r) = r^2/2 (|r| <= delta),
+//                                                  delta |r| - delta^2/2 otherwise
+//   poisson:   1/n sum_i (exp(z_i) - y_i z_i)
+// and pen one of
+//   l1:   alpha |x| + l2/2 x^2           (weighted L1 / elastic net)
+//   mcp:  alpha |x| - x^2/(2 gamma) for |x| <= gamma alpha, gamma alpha^2/2 beyond
+//   scad: alpha |x| for |x| <= alpha; (2 gamma alpha |x| - x^2 - alpha^2)/(2 (gamma - 1)) up to
+//         gamma alpha; alpha^2 (gamma + 1)/2 beyond
+// c_j >= 0 the per-feature weights (all 1 when none given; 0 leaves w_j unpenalised).
+// Working sets as glm_solve (support + worst violators of the optimality conditions); inside,
+// cyclic proximal coordinate descent with step 1/L_j (quadratic, huber) or proximal Newton with a
+// line search (poisson). Stops when the largest distance of -grad to the (Clarke)
+// subdifferential of the penalty, over all features, is <= tol: the fixed-point criterion
+// skglm uses, valid for the non-convex penalties too (where it certifies a critical point).
+
+enum class Datafit { quadratic, huber, poisson };
+enum class PenaltyKind { l1, mcp, scad };
+
+struct PenOptions {
+  Datafit datafit = Datafit::quadratic;
+  double delta = 1.0;       ///< Huber threshold (> 0)
+  PenaltyKind penalty = PenaltyKind::l1;
+  double alpha = 0.0;       ///< >= 0
+  double gamma = 3.0;       ///< mcp: > 0 (skglm: >= 1), scad: > 1
+  double l2 = 0.0;          ///< l1 only: ridge part (>= 0)
+  const double* weights = nullptr;  ///< c (p entries, >= 0, borrowed); nullptr: all 1
+  bool positive = false;
+  bool fit_intercept = false;
+  double tol = 1e-8;        ///< on the largest subdifferential distance
+  Index max_outer = 100;
+  Index max_epochs = 100000;
+  Index ws_start = 10;
+  double inner_frac = 0.3;
+};
+
+struct PenResult {
+  Index n_outer = 0;
+  Index n_epochs = 0;
+  double kkt = std::numeric_limits<double>::infinity();  ///< largest subdifferential distance
+  double objective = 0.0;
+  int info = 1;  ///< 0 converged (kkt <= tol), 1 iteration limit
+};
+
+/// Solve in place (`w`, `intercept`: warm start on entry, solution on exit). Throws
+/// std::invalid_argument on bad options (poisson with a non-convex penalty, gamma out of range).
+template <class Design>
+PenResult pen_solve(const Design& X, const double* y, double* w, double* intercept,
+                    const PenOptions& opt);
+
+// ---- group penalties and several tasks (glm_group.cpp) -------------------------------------
+//
+//   1/(2n) ||Y - X W - 1 b'||_F^2 + alpha sum_g c_g ||W_g||_F   (rows weighted by sample_weight)
+// Y: n x T (column-major), W: p x T (row-major: W[j T + t]), b: T intercepts (unpenalised).
+// Groups of features g (disjoint; features in no group stay 0). T = 1 with groups: the group
+// lasso; groups of one feature and T tasks: the multi-task lasso (||.||_21 on the rows of W).
+// Working sets of groups, block coordinate descent with block soft-thresholding and step
+// 1/L_g (L_g = ||X_g||_2^2 / n), duality gap as the stopping test.
+
+struct GroupOptions {
+  double alpha = 0.0;
+  const double* weights = nullptr;   ///< c_g (n_groups entries, >= 0, borrowed); nullptr: all 1
+  const Index* grp_ptr = nullptr;    ///< n_groups + 1 offsets into grp_indices
+  const Index* grp_indices = nullptr;
+  Index n_groups = 0;
+  Index n_tasks = 1;
+  const double* sample_weight = nullptr;  ///< h (n entries, >= 0, borrowed): 1/(2n) sum_i h_i ||r_i||^2
+  bool fit_intercept = false;
+  double tol = 1e-10;       ///< absolute duality gap
+  Index max_outer = 100;
+  Index max_epochs = 100000;
+  Index ws_start = 10;      ///< in groups
+  double inner_frac = 0.3;
+};
+
+struct GroupResult {
+  Index n_outer = 0;
+  Index n_epochs = 0;
+  double gap = std::numeric_limits<double>::infinity();
+  double primal = 0.0;
+  double dual = 0.0;
+  int info = 1;
+};
+
+template <class Design>
+GroupResult group_solve(const Design& X, const double* Y, double* W, double* intercepts,
+                        const GroupOptions& opt);
 
 }  // namespace adasolve::bcd
