@@ -89,9 +89,9 @@ def _matrix(val: Any, shape: tuple, name: str, sparse: bool) -> Any:
 # constraints
 
 _INEQ_MSG = (
-    "only equality constraints (lb == ub) are supported by minimize_eq / sketch_sqp; "
-    "for inequality constraints use scipy.optimize.minimize with method='trust-constr' "
-    "or method='SLSQP'"
+    "only equality constraints (lb == ub) are supported by minimize_eq; for bounds and "
+    "inequality constraints use adasolve.minimize_constrained (also reached through "
+    "scipy.optimize.minimize(method=adasolve.optimize.sketch_sqp))"
 )
 
 
