@@ -27,11 +27,11 @@ bcd::GlmOptions parse_options(const py::kwargs& kw, py::ssize_t& sw_len) {
       else if (s == "logistic") o.loss = bcd::GlmLoss::logistic;
       else throw std::invalid_argument("loss must be 'quadratic' or 'logistic', got '" + s + "'");
     } else if (key == "rule") {
-      const std::string s = py::str(v);
-      if (s == "cyclic") o.rule = bcd::WsRule::cyclic;
-      else if (s == "gs") o.rule = bcd::WsRule::gs;
-      else if (s == "gsl") o.rule = bcd::WsRule::gsl;
-      else throw std::invalid_argument("rule must be one of 'cyclic', 'gs', 'gsl', got '" + s + "'");
+      // parsed once in Python (adasolve.bcd.engine._option); here only the enum is taken
+      if (!py::isinstance<bcd::Rule>(v))
+        throw std::invalid_argument("rule must be one of Rule.cyclic, Rule.gs, Rule.gsl "
+                                    "(adasolve._core.bcd.Rule), got " + std::string(py::repr(v)));
+      o.rule = v.cast<bcd::Rule>();
     } else if (key == "data_scale") o.data_scale = v.cast<double>();
     else if (key == "l1") o.l1 = v.cast<double>();
     else if (key == "l2") o.l2 = v.cast<double>();

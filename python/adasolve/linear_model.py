@@ -42,6 +42,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _core
 from ._validation import check_sparse_structure
+from .bcd.engine import Rule, _option
 
 __all__ = ["Lasso", "ElasticNet", "LogisticRegression", "lasso_path", "enet_path", "LassoCV",
            "ElasticNetCV", "LogisticRegressionCV", "PenalizedRegression", "WeightedLasso",
@@ -87,7 +88,8 @@ def _check_finite_scale(X, prefix=""):
 
 def _ws_kwargs(rule, block_size, selection, random_state, max_iter):
     seed = int(check_random_state(random_state).randint(0, 2**31 - 1)) if selection == "random" else 0
-    return dict(rule=rule, ws_start=int(block_size), shuffle=selection == "random", seed=seed,
+    return dict(rule=_option(rule, "rule", Rule), ws_start=int(block_size),
+                shuffle=selection == "random", seed=seed,
                 max_epochs=int(max_iter), max_outer=max(1000, int(max_iter)))
 
 
@@ -659,7 +661,8 @@ class LogisticRegression(_sk.LogisticRegression):
             b = float(self.intercept_[0]) if self.fit_intercept else 0.0
         weights = None if np.all(sw == 1.0) else np.ascontiguousarray(sw)
         res = _glm(_design(X), ys, w, b, loss="logistic", data_scale=float(s), l1=l1, l2=l2,
-                   fit_intercept=bool(self.fit_intercept), tol=target, rule=self.rule,
+                   fit_intercept=bool(self.fit_intercept), tol=target,
+                   rule=_option(self.rule, "rule", Rule),
                    ws_start=int(self.block_size), max_epochs=int(self.max_iter), max_outer=1000,
                    sample_weight=weights)
         self.dual_gap_ = float(res["gap"])

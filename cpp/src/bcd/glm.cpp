@@ -21,9 +21,9 @@ inline double xlogx(double a) { return a > 0 ? a * std::log(a) : 0.0; }
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 template <class Design>
-class Solver {
+class GlmSolver {
  public:
-  Solver(const Design& X, const double* y, double* w, double b, const GlmOptions& o)
+  GlmSolver(const Design& X, const double* y, double* w, double b, const GlmOptions& o)
       : X_(X), y_(y), w_(w), b_(o.fit_intercept ? b : 0.0), o_(o), n_(X.n_rows), p_(X.n_cols),
         s_(o.data_scale), quad_(o.loss == GlmLoss::quadratic), v_(n_), theta_(n_), xt_(p_),
         lip_(p_), weighted_(o.sample_weight != nullptr), rng_(o.seed) {
@@ -40,6 +40,8 @@ class Solver {
     } else {
       sw_sum_ = static_cast<double>(n_);
     }
+    require(o.rule == Rule::Cyclic || o.rule == Rule::GS || o.rule == Rule::GSL,
+            "rule must be cyclic, gs or gsl for the GLM solver");
     require(o.data_scale > 0 && std::isfinite(o.data_scale), "data_scale must be positive");
     require(o.l1 >= 0 && o.l2 >= 0 && std::isfinite(o.l1) && std::isfinite(o.l2),
             "l1 and l2 must be finite and >= 0");
@@ -141,7 +143,7 @@ class Solver {
       const double viol = violation(g, w_[j]);
       kkt = std::max(kkt, viol);
       score_[j] = w_[j] != 0.0 ? kInf
-                  : (o_.rule == WsRule::gsl ? (lip_[j] > 0 ? viol / std::sqrt(lip_[j]) : 0.0) : viol);
+                  : (o_.rule == Rule::GSL ? (lip_[j] > 0 ? viol / std::sqrt(lip_[j]) : 0.0) : viol);
     }
     double dual;
     if (o_.l2 > 0) {
@@ -275,7 +277,7 @@ class Solver {
 
   void choose_working_set(std::vector<Index>& ws) {
     ws.clear();
-    if (o_.rule == WsRule::cyclic) {
+    if (o_.rule == Rule::Cyclic) {
       for (Index j = 0; j < p_; ++j)
         if (lip_[j] > 0 && (n_screened_ == 0 || !screened_[j])) ws.push_back(j);
       return;
@@ -560,7 +562,7 @@ GlmResult glm_solve(const Design& X, const double* y, double* w, double* interce
   if (opt.loss == GlmLoss::logistic)
     for (Index i = 0; i < X.n_rows; ++i)
       require(y[i] == 1.0 || y[i] == -1.0, "logistic labels must be -1 or +1");
-  Solver<Design> solver(X, y, w, intercept ? *intercept : 0.0, opt);
+  GlmSolver<Design> solver(X, y, w, intercept ? *intercept : 0.0, opt);
   GlmResult res = solver.run(state);
   if (intercept) *intercept = solver.intercept();
   return res;
@@ -570,7 +572,7 @@ template <class Design>
 GlmResult glm_gap(const Design& X, const double* y, const double* w, double intercept,
                   const GlmOptions& opt) {
   std::vector<double> wc(w, w + X.n_cols);
-  Solver<Design> solver(X, y, wc.data(), intercept, opt);
+  GlmSolver<Design> solver(X, y, wc.data(), intercept, opt);
   GlmResult res;
   solver.evaluate(res);
   return res;

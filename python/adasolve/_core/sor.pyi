@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Coloring', 'ContextualOmegaTuner', 'Csr_float32_int32', 'Csr_float32_int64', 'Csr_float64_int32', 'Csr_float64_int64', 'Iteration', 'OmegaTuner', 'Tuner', 'TunerAlgorithm', 'coloring', 'iteration', 'num_threads', 'set_num_threads', 'solve_sor', 'ssor_cg', 'tuner_feedback', 'young_mu2', 'young_omega']
+__all__: list[str] = ['Coloring', 'ContextualOmegaTuner', 'Csr_float32_int32', 'Csr_float32_int64', 'Csr_float64_int32', 'Csr_float64_int64', 'Iteration', 'OmegaTuner', 'Tuner', 'TunerAlgorithm', 'coloring', 'iteration', 'solve_sor', 'ssor_cg', 'tuner_feedback', 'young_mu2', 'young_omega']
 class Csr_float64_int32:
     def __init__(self, n: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int32], indices: numpy.typing.NDArray[numpy.int32], data: numpy.typing.NDArray[numpy.float64]) -> None:
         ...
@@ -184,14 +184,6 @@ def coloring(n: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.ndarray
 def iteration(pcg: bool, n: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.ndarray, indices: numpy.ndarray, data: numpy.ndarray, b: numpy.ndarray, x: numpy.ndarray, omega: typing.SupportsFloat | typing.SupportsIndex, tuner: typing.Any, context: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex, atol: typing.SupportsFloat | typing.SupportsIndex, maxiter: typing.SupportsInt | typing.SupportsIndex, symmetric: bool, adaptive: bool, coloring: Coloring) -> Iteration:
     """
     A resumable solve (for per-iteration callbacks); a tuner observes when it finishes.
-    """
-def num_threads() -> int:
-    """
-    Number of threads of the SOR family's parallel kernels.
-    """
-def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
-    """
-    Set the number of threads of the SOR family's parallel kernels.
     """
 def solve_sor(n: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.ndarray, indices: numpy.ndarray, data: numpy.ndarray, b: numpy.ndarray, x: numpy.ndarray, omega: typing.SupportsFloat | typing.SupportsIndex, tuner: typing.Any, context: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex, atol: typing.SupportsFloat | typing.SupportsIndex, maxiter: typing.SupportsInt | typing.SupportsIndex, symmetric: bool, adaptive: bool, coloring: Coloring) -> tuple:
     """

@@ -41,6 +41,7 @@ from .._validation import as_float_array, check_choice, check_maxiter, check_sca
 __all__ = ["minimize_constrained", "IPM_STATUS_MESSAGES"]
 
 _sn = _core.constrained
+_Check = _sn.HessianCheck
 
 SKETCHES = ("auto", "exact", "gaussian", "countsketch", "kaczmarz")
 
@@ -610,6 +611,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
     solver = "exact" if sketch == "auto" else sketch
     if sketch_size is None:
         sketch_size = 1 if solver != "countsketch" else int(min(N + m, max(4, min(64, math.sqrt(N + m)))))
+    kind = _sn.Sketch.__members__[solver]  # the string was checked against SKETCHES once
     cache = _sn.SparseKKTCache() if nlp.sparse and solver == "exact" else None
     kappa = opts["bound_push"]
 
@@ -632,15 +634,16 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
             Hc.sort_indices()
             Gc = sp.csr_matrix(Gm)
             Gc.sort_indices()
+            check = (_Check.inertia if solver == "exact" else _Check.cholesky) if modify else _Check.none
             return _sn.kkt_sparse(
                 N, Hc.indptr.astype(np.int32), Hc.indices.astype(np.int32),
                 np.ascontiguousarray(Hc.data, dtype=np.float64), Gc.shape[0],
                 Gc.indptr.astype(np.int32), Gc.indices.astype(np.int32),
-                np.ascontiguousarray(Gc.data, dtype=np.float64), gl, c, solver, sketch_size,
-                opts["xi_B"], 1e-12, modify, kseed, 3 if solver == "exact" else 1, 50, delta_c,
-                cache, shift_hint)
-        return _sn.kkt_dense(np.ascontiguousarray(H), np.ascontiguousarray(Gm), gl, c, solver,
-                             sketch_size, opts["xi_B"], 1e-12, modify, kseed, delta_c, shift_hint)
+                np.ascontiguousarray(Gc.data, dtype=np.float64), gl, c, kind, sketch_size,
+                opts["xi_B"], 1e-12, check, kseed, 50, delta_c, cache, shift_hint)
+        return _sn.kkt_dense(np.ascontiguousarray(H), np.ascontiguousarray(Gm), gl, c, kind,
+                             sketch_size, opts["xi_B"], 1e-12,
+                             _Check.cholesky if modify else _Check.none, kseed, delta_c, shift_hint)
 
     def solve_kkt(K, err, bnorm):
         if solver == "exact":
@@ -839,6 +842,10 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
         nu = max(nu, nu_floor)
         D = Dphi + nu * (lin_r - theta)
         phi0 = barrier(w, f) + nu * theta
+        # IPOPT compares merit values with a relative slack of 10 eps |phi0|: near the solution
+        # the decrease is at the rounding level of phi and the test would otherwise depend on
+        # how the CPU rounds (with or without fused multiply-add)
+        slack = 10.0 * np.finfo(float).eps * abs(phi0)
         alpha = a_max
         accepted = False
         soc_tried = not opts["soc"] or m == 0
@@ -848,7 +855,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
             ct = nlp.c_rows(wt[:n])
             rt = nlp.residual(ct, wt)
             phit = barrier(wt, ft) + nu * float(np.abs(rt).sum())
-            if phit <= phi0 + 1e-4 * alpha * D:
+            if phit <= phi0 + 1e-4 * alpha * D + slack:
                 accepted = True
                 break
             if not soc_tried:
@@ -866,7 +873,7 @@ def _solve(nlp, x0, use_bfgs, sketch, sketch_size, tol, maxiter, kseed, callback
                             cs = nlp.c_rows(ws[:n])
                             rs = nlp.residual(cs, ws)
                             phis = barrier(ws, fs) + nu * float(np.abs(rs).sum())
-                            if phis <= phi0 + 1e-4 * alpha * D:
+                            if phis <= phi0 + 1e-4 * alpha * D + slack:
                                 wt, ft, ct, rt = ws, fs, cs, rs
                                 accepted = True
                                 break

@@ -25,6 +25,7 @@
 
 #include <Eigen/Core>
 
+#include "adasolve/bcd.hpp"
 #include "adasolve/common.hpp"
 
 namespace adasolve::bcd {
@@ -125,7 +126,8 @@ enum class GlmLoss { quadratic, logistic };
 /// all features, as scikit-learn), `gs` = largest violation of the optimality conditions
 /// (Gauss-Southwell on the minimum-norm subgradient), `gsl` = that violation / sqrt(L_j)
 /// (Gauss-Southwell-Lipschitz).
-enum class WsRule { cyclic, gs, gsl };
+// The working-set rule is the engine's bcd::Rule (one enum for the family); this solver
+// takes Rule::Cyclic, Rule::GS and Rule::GSL.
 
 struct GlmOptions {
   GlmLoss loss = GlmLoss::quadratic;
@@ -137,7 +139,7 @@ struct GlmOptions {
   Index max_outer = 100;    ///< working-set (outer) iterations
   Index max_epochs = 100000;  ///< coordinate-descent passes over working sets, in total
   Index ws_start = 10;      ///< initial working-set size (p0)
-  WsRule rule = WsRule::gs;
+  Rule rule = Rule::GSL;  ///< Cyclic, GS or GSL (the scikit-learn estimators' default)
   bool anderson = true;     ///< Anderson extrapolation (quadratic loss)
   int anderson_k = 5;       ///< extrapolate from the last k + 1 iterates, every k epochs
   double inner_frac = 0.3;  ///< inner tolerance = inner_frac x the outer optimality violation

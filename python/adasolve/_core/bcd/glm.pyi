@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['gap_csc', 'gap_dense', 'solve_csc', 'solve_dense']
+__all__: list[str] = ['gap_csc', 'gap_dense', 'group_csc', 'group_dense', 'pen_csc', 'pen_dense', 'solve_csc', 'solve_dense']
 @typing.overload
 def gap_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int32], indices: numpy.typing.NDArray[numpy.int32], data: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
     ...
@@ -14,6 +14,26 @@ def gap_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt 
     ...
 def gap_dense(X: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
     ...
+@typing.overload
+def group_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int32], indices: numpy.typing.NDArray[numpy.int32], data: numpy.typing.NDArray[numpy.float64], Y: numpy.typing.NDArray[numpy.float64], W: numpy.typing.NDArray[numpy.float64], b: numpy.typing.NDArray[numpy.float64], grp_ptr: numpy.typing.NDArray[numpy.int64], grp_indices: numpy.typing.NDArray[numpy.int64], **kwargs) -> dict:
+    ...
+@typing.overload
+def group_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int64], indices: numpy.typing.NDArray[numpy.int64], data: numpy.typing.NDArray[numpy.float64], Y: numpy.typing.NDArray[numpy.float64], W: numpy.typing.NDArray[numpy.float64], b: numpy.typing.NDArray[numpy.float64], grp_ptr: numpy.typing.NDArray[numpy.int64], grp_indices: numpy.typing.NDArray[numpy.int64], **kwargs) -> dict:
+    ...
+def group_dense(X: numpy.typing.NDArray[numpy.float64], Y: numpy.typing.NDArray[numpy.float64], W: numpy.typing.NDArray[numpy.float64], b: numpy.typing.NDArray[numpy.float64], grp_ptr: numpy.typing.NDArray[numpy.int64], grp_indices: numpy.typing.NDArray[numpy.int64], **kwargs) -> dict:
+    """
+    Group lasso / multi-task lasso (W: (p, T) C order, b: (T,), both in place); returns a dict with gap, primal, dual, n_outer, n_epochs, info.
+    """
+@typing.overload
+def pen_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int32], indices: numpy.typing.NDArray[numpy.int32], data: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
+    ...
+@typing.overload
+def pen_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int64], indices: numpy.typing.NDArray[numpy.int64], data: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
+    ...
+def pen_dense(X: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
+    """
+    General datafit (quadratic, huber, poisson) + separable penalty (l1, mcp, scad), in place; returns a dict with the intercept, kkt, objective, n_outer, n_epochs, info.
+    """
 @typing.overload
 def solve_csc(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, indptr: numpy.typing.NDArray[numpy.int32], indices: numpy.typing.NDArray[numpy.int32], data: numpy.typing.NDArray[numpy.float64], y: numpy.typing.NDArray[numpy.float64], w: numpy.typing.NDArray[numpy.float64], intercept: typing.SupportsFloat | typing.SupportsIndex, **kwargs) -> dict:
     ...
