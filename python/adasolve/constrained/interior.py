@@ -75,17 +75,8 @@ _DEFAULTS = {
 }
 
 
-class _UserError(Exception):
-    pass
-
-
-def _call(fn: Callable, x: np.ndarray, name: str, *extra: Any) -> Any:
-    try:
-        return fn(x.copy(), *extra)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # stop cleanly on any user error, say which function
-        raise _UserError(f"{name} raised {type(exc).__name__}: {exc}") from exc
+# one rule for calling the user's functions in the family (which function failed, how)
+from ._functions import _call, _UserFunctionError as _UserError  # noqa: E402
 
 
 def _vec(val: Any, size: int, name: str) -> np.ndarray:
