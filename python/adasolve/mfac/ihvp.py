@@ -135,7 +135,33 @@ def _cuda_dispatch(device: Any, *arrays: Any):
     return _cuda
 
 
-class StaticIHVP:
+class _FisherState:
+    """What both CPU operators read from their C++ object: damping and block layout."""
+
+    _impl: Any
+
+    @property
+    def damp(self) -> float:
+        """The damping in use (the one given, unless automatic damping raised it)."""
+        return float(self._impl.damp)
+
+    @property
+    def damp_raises(self) -> int:
+        """How many times automatic damping multiplied ``damp`` by ``damp_growth`` (0: never)."""
+        return int(self._impl.damp_raises)
+
+    @property
+    def block_size(self) -> int:
+        """Block size in use (d when not blocked; the widest block with ``blocks=``)."""
+        return int(self._impl.block_size)
+
+    @property
+    def block_sizes(self) -> list:
+        """The width of every block, in order."""
+        return list(self._impl.block_sizes)
+
+
+class StaticIHVP(_FisherState):
     """Inverse of the damped empirical Fisher of a fixed set of gradients.
 
     ``F = damp * I + G^T G / m`` for the m gradients in the rows of ``grads``.
@@ -251,28 +277,8 @@ class StaticIHVP:
         return int(self._grads.shape[1])
 
     @property
-    def damp(self) -> float:
-        """The damping in use (the one given, unless automatic damping raised it)."""
-        return float(self._impl.damp)
-
-    @property
-    def damp_raises(self) -> int:
-        """How many times automatic damping multiplied ``damp`` by ``damp_growth`` (0: never)."""
-        return int(self._impl.damp_raises)
-
-    @property
     def dtype(self) -> np.dtype:
         return self._grads.dtype
-
-    @property
-    def block_size(self) -> int:
-        """Block size in use (d when not blocked; the widest block with ``blocks=``)."""
-        return int(self._impl.block_size)
-
-    @property
-    def block_sizes(self) -> list:
-        """The width of every block, in order."""
-        return list(self._impl.block_sizes)
 
     @property
     def grads(self) -> np.ndarray:
@@ -349,7 +355,7 @@ def _rebuild_sliding(state: dict) -> "SlidingIHVP":
     return H
 
 
-class SlidingIHVP:
+class SlidingIHVP(_FisherState):
     """Inverse damped empirical Fisher of the last ``m`` gradients (sliding window).
 
     Parameters
@@ -451,28 +457,8 @@ class SlidingIHVP:
         return int(self._impl.dim)
 
     @property
-    def damp(self) -> float:
-        """The damping in use (the one given, unless automatic damping raised it)."""
-        return float(self._impl.damp)
-
-    @property
-    def damp_raises(self) -> int:
-        """How many times automatic damping multiplied ``damp`` by ``damp_growth`` (0: never)."""
-        return int(self._impl.damp_raises)
-
-    @property
     def dtype(self) -> np.dtype:
         return self._dtype
-
-    @property
-    def block_size(self) -> int:
-        """Block size in use (d when not blocked; the widest block with ``blocks=``)."""
-        return int(self._impl.block_size)
-
-    @property
-    def block_sizes(self) -> list:
-        """The width of every block, in order."""
-        return list(self._impl.block_sizes)
 
     @property
     def count(self) -> int:
