@@ -161,12 +161,9 @@ ADASOLVE_FMA_CLONES double colour_rows(const CsrView<Scalar, Idx>& A, const Scal
 template <class Scalar, class Idx>
 double pass(const CsrView<Scalar, Idx>& A, const Scalar* inv, const Scalar* b, Scalar* x,
             Index nrhs, Scalar omega, bool forward, const Coloring* col, bool track) {
+  if (!col) return natural_pass(A, inv, b, x, nrhs, omega, forward, track);
   const Index n = A.n_rows;
   double d2 = 0;
-  if (!col) {
-    d2 = natural_pass(A, inv, b, x, nrhs, omega, forward, track);
-    return d2;
-  }
   // Multicolour: colours in order (reverse order backward), rows of one colour relaxed in
   // parallel by the team (adasolve/common/parallel.hpp), which the Governor replaces by the serial
   // loop whenever that is faster (small systems, busy cores). The rows of one colour are
